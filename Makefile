@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The vhost-soc series: build it in-tree against Linux 6.12 and test it on
+# an emulated pair of SoCs in QEMU.  See README.md.
+#
+#   make check       build what is stale, run the lint gates and the tests
+#   make demo        boot the two-SoC pair and show the rig's self-test
+#   make kernel      the debug kernel, its initramfs and the host tools
+#   make bench-kernel  the benchmark kernel (no debug options)
+#   make lint        checkpatch --strict, sparse, W=1, kernel-doc
+#   make test        the QEMU tests only (ONLY=boot-name to pick boots)
+#
+# The kernel tree and builds live in $(VHOST_SOC_CACHE), outside the
+# repository, and are reused.
+
+RIG		:= tools/testing/socemu
+VHOST_SOC_CACHE	?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/vhost-soc
+export VHOST_SOC_CACHE
+LOGS		?= $(CURDIR)/logs
+HOSTBIN		:= $(VHOST_SOC_CACHE)/host-bin
+HOSTCFLAGS	:= -O2 -g -Wall -Wextra -Werror -std=gnu11
+
+.PHONY: all setup kernel bench-kernel host lint test check demo clean
+
+all: kernel
+
+setup:
+	@$(RIG)/setup.sh
+
+host: setup $(HOSTBIN)/ivshmem-server
+
+$(HOSTBIN)/ivshmem-server: $(RIG)/ivshmem-server.c
+	@mkdir -p $(HOSTBIN)
+	$(CC) $(HOSTCFLAGS) -o $@ $<
+
+kernel: setup host
+	@$(RIG)/build-kernel.sh debug
+	@$(RIG)/mkinitramfs.sh debug $(VHOST_SOC_CACHE)/initramfs-debug.cpio.gz
+
+bench-kernel: setup host
+	@$(RIG)/build-kernel.sh bench
+	@$(RIG)/mkinitramfs.sh bench $(VHOST_SOC_CACHE)/initramfs-bench.cpio.gz
+
+lint: kernel
+	@LINT_LOG=$(LOGS)/lint.log $(RIG)/lint.sh
+
+test: kernel
+	@python3 $(RIG)/vsoc.py --logs $(LOGS) test $(addprefix --only ,$(ONLY))
+
+# Lint first; the tests run even when a gate fails, and every gate counts
+# as one test in the summary, so one run reports everything.
+check: kernel
+	@LINT_LOG=$(LOGS)/lint.log LINT_KTAP=$(LOGS)/lint.ktap $(RIG)/lint.sh; \
+	python3 $(RIG)/vsoc.py --logs $(LOGS) test --extra-ktap $(LOGS)/lint.ktap
+
+demo: kernel
+	@python3 $(RIG)/vsoc.py --logs $(LOGS) demo
+
+clean:
+	rm -rf $(LOGS)

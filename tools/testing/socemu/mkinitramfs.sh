@@ -1,0 +1,39 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the guests' initramfs: mkinitramfs.sh debug|bench OUTPUT
+#
+# busybox (static), the modules of the kernel build, the guest scripts and
+# the test programs.
+set -euo pipefail
+
+FLAVOUR=${1:?usage: mkinitramfs.sh debug|bench OUTPUT}
+OUTPUT=${2:?usage: mkinitramfs.sh debug|bench OUTPUT}
+HERE=$(cd "$(dirname "$0")" && pwd)
+CACHE=${VHOST_SOC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vhost-soc}
+BUILD=$CACHE/build-$FLAVOUR
+ROOT=$CACHE/initramfs-$FLAVOUR
+
+rm -rf "$ROOT"
+mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,etc,lib}
+mkdir -p "$ROOT"/usr/share/vsoc/tests
+
+cp /bin/busybox "$ROOT/bin/busybox"
+for app in $("$ROOT/bin/busybox" --list-full); do
+	[ -e "$ROOT/$app" ] || ln -s /bin/busybox "$ROOT/$app"
+done
+
+cp -a "$BUILD/modules-install/lib/modules" "$ROOT/lib/"
+install -m 755 "$HERE/guest/init" "$ROOT/init"
+install -m 755 "$HERE/guest/run-test" "$ROOT/usr/share/vsoc/run-test"
+if [ -d "$HERE/guest/tests" ]; then
+	cp -a "$HERE/guest/tests/." "$ROOT/usr/share/vsoc/tests/"
+fi
+# Programs built for the guest (kselftests and the like).
+if [ -d "$CACHE/guest-bin" ]; then
+	cp -a "$CACHE/guest-bin/." "$ROOT/usr/bin/"
+fi
+
+(cd "$ROOT" && find . | sort | cpio -o -H newc --quiet -R 0:0) |
+	gzip -1 > "$OUTPUT.tmp"
+mv "$OUTPUT.tmp" "$OUTPUT"
