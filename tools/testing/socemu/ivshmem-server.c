@@ -210,7 +210,7 @@ static unsigned long parse_size(const char *s)
 	return n;
 }
 
-static void usage(void)
+static void print_usage(void)
 {
 	fprintf(stderr,
 		"usage: ivshmem-server -S socket [-l size] [-n vectors] [-p pidfile] [-q] [-v]\n"
@@ -245,7 +245,7 @@ int main(int argc, char **argv)
 		case 'n':
 			nvec = strtoul(optarg, NULL, 0);
 			if (nvec < 1 || nvec > MAX_VECTORS)
-				usage();
+				print_usage();
 			break;
 		case 'p':
 			pidfile = optarg;
@@ -257,11 +257,11 @@ int main(int argc, char **argv)
 			verbose = 1;
 			break;
 		default:
-			usage();
+			print_usage();
 		}
 	}
 	if (!path || optind != argc || strlen(path) >= sizeof(addr.sun_path))
-		usage();
+		print_usage();
 
 	for (i = 0; i < MAX_PEERS; i++)
 		peers[i].sock = -1;
@@ -285,7 +285,7 @@ int main(int argc, char **argv)
 	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (listen_fd < 0)
 		die("socket");
-	strcpy(addr.sun_path, path);
+	memcpy(addr.sun_path, path, strlen(path) + 1);
 	unlink(path);
 	if (bind(listen_fd, (struct sockaddr *)&addr, sizeof(addr)))
 		die(path);

@@ -48,7 +48,7 @@ while read -r f; do
 	cp -p "$f" "$STAGE/$f"
 done
 # The series' menu.
-cp Kconfig "$STAGE/drivers/Kconfig.vhost-soc"
+cp Kconfig "$STAGE/Kconfig.vhost-soc"
 
 # 2. Small patches to upstream files, applied to pristine copies.
 while read -r p; do

@@ -80,7 +80,8 @@ sparse_w1() {
 	! echo "$out" | grep -qE 'warning:|error:'
 }
 
-gate "checkpatch --strict (files)" checkpatch_files "${KFILES[@]}" "${KBUILD[@]}" "${TOOLC[@]}"
+gate "checkpatch --strict (files)" checkpatch_files "${KFILES[@]}" \
+	"${KBUILD[@]}" "${TOOLC[@]}" Kconfig.vhost-soc
 gate "checkpatch --strict (patches)" checkpatch_patches
 gate "kernel-doc" kernel_doc
 gate "sparse C=2 + W=1" sparse_w1

@@ -197,58 +197,59 @@ def parse_size(s):
 def parse_ktap(path, tests):
     """Count leaf results in a guest's KTAP; a test with no result fails.
 
-    A result line is a leaf unless lines more indented than it came since
-    the previous result at its level (then it closes a subtest).  A parent
-    that failed while none of its leaves did counts as one failure.
+    A result line closes a subtest (is a parent, not a leaf) if lines more
+    indented than it came after the previous result at its level or above.
+    A parent that failed while none of its leaves did counts as one
+    failure, so that a suite whose set-up failed is not lost.
     """
-    passed, failed, skipped, lines = 0, 0, 0, []
+    passed, failed, skipped, bad = 0, 0, 0, []
     seen = {}
     try:
         with open(path, errors='replace') as f:
-            text = f.read().splitlines()
+            text = [l for l in f.read().splitlines() if l.strip()]
     except FileNotFoundError:
         text = []
-    deeper = {}             # indent -> lines seen deeper since last result
-    fails_below = {}        # indent -> failures counted deeper
-    for line in text:
+    parsed = []             # (indent, match or None, leaf failed)
+    for j, line in enumerate(text):
         indent = len(line) - len(line.lstrip(' '))
-        for d in deeper:
-            if d < indent:
-                deeper[d] = True
         m = RESULT.match(line)
-        if not m:
-            continue
-        ok = m.group(2) == 'ok'
-        directive = (m.group(5) or '').strip()
-        name = (m.group(4) or '').strip()
-        had_children = deeper.get(indent, False)
-        below = sum(v for d, v in fails_below.items() if d > indent)
-        if had_children:
-            if not ok and below == 0:
+        leaf_failed = False
+        if m:
+            ok = m.group(2) == 'ok'
+            directive = (m.group(5) or '').strip().upper()
+            name = (m.group(4) or '').strip()
+            children = fails_below = 0
+            for k in range(len(parsed) - 1, -1, -1):
+                pind, pm, pfail = parsed[k]
+                if pm and pind <= indent:
+                    break
+                if pind > indent:
+                    children += 1
+                    fails_below += pfail
+            if children:
+                if not ok and not fails_below:
+                    failed += 1
+                    bad.append(line.strip())
+                leaf_failed = not ok
+            elif directive.startswith('SKIP'):
+                skipped += 1
+            elif ok:
+                passed += 1
+            else:
                 failed += 1
-                lines.append(line.strip())
-        elif directive.upper().startswith('SKIP'):
-            skipped += 1
-        elif ok:
-            passed += 1
-        else:
-            failed += 1
-            lines.append(line.strip())
-        if indent == 0:
-            seen[name] = ok
-        for d in list(fails_below):
-            if d > indent:
-                del fails_below[d]
-        fails_below[indent] = fails_below.get(indent, 0) + (0 if ok else 1)
-        deeper[indent] = False
+                leaf_failed = True
+                bad.append(line.strip())
+            if indent == 0:
+                seen[name] = ok
+        parsed.append((indent, m, leaf_failed))
     if not text:
         failed += 1
-        lines.append(f'{path}: no results')
+        bad.append(f'{path}: no results')
     for t in tests + (['kmemleak'] if tests else []):
         if t not in seen:
             failed += 1
-            lines.append(f'{t}: no result')
-    return passed, failed, skipped, lines
+            bad.append(f'{t}: no result')
+    return passed, failed, skipped, bad
 
 
 def scan_console(path):
@@ -339,6 +340,12 @@ def cmd_demo(args):
 
 
 def main():
+    # Turn SIGTERM/SIGHUP into an exception so that run_boot() still kills
+    # the VMs and the server and removes the RAM files.
+    def terminate(signum, frame):
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGHUP, terminate)
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--flavour', default='debug', choices=['debug', 'bench'])
