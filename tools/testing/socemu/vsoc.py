@@ -296,7 +296,8 @@ def cmd_test(args):
             splats = scan_console(console)
             if timed_out:
                 f += 1
-                bad.append(f'time-out: killed after {boot.timeout}s')
+                bad.append('time-out: killed after '
+                           f'{boot.timeout * args.timeout_scale:.0f}s')
             if splats:
                 f += 1
                 bad.append(f'{len(splats)} splat line(s) in {console}:')
