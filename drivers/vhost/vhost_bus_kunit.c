@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests of the vhost bus core, with a transport emulated in memory:
+ * "driver side" registers are plain fields the test writes, and what the
+ * core publishes is recorded for the test to check.
+ */
+
+#include <kunit/test.h>
+#include <linux/slab.h>
+#include <linux/vhost_bus.h>
+#include <linux/virtio_config.h>
+
+#define TEST_DEVICE_ID	0x7e57
+#define TEST_VENDOR	0x1af4
+#define TEST_CONFIG_LEN	16
+
+struct fake_transport {
+	struct vhost_device vdev;
+	/* written by the "driver side" (the test) */
+	u64 driver_features;
+	u8 driver_status;
+	u8 driver_config[TEST_CONFIG_LEN];
+	/* published by the core */
+	u64 device_features;
+	u8 device_status;
+	u8 device_config[TEST_CONFIG_LEN];
+	u32 generation;
+	int config_notifications;
+	bool *released;
+};
+
+static struct fake_transport *to_fake(struct vhost_device *vdev)
+{
+	return container_of(vdev, struct fake_transport, vdev);
+}
+
+static u64 fake_get_driver_features(struct vhost_device *vdev)
+{
+	return to_fake(vdev)->driver_features;
+}
+
+static void fake_set_device_features(struct vhost_device *vdev, u64 features)
+{
+	to_fake(vdev)->device_features = features;
+}
+
+static u8 fake_get_status(struct vhost_device *vdev)
+{
+	return to_fake(vdev)->driver_status;
+}
+
+static void fake_set_status(struct vhost_device *vdev, u8 status)
+{
+	to_fake(vdev)->device_status = status;
+}
+
+static void fake_set_config(struct vhost_device *vdev, unsigned int offset,
+			    const void *buf, unsigned int len, u32 generation)
+{
+	memcpy(to_fake(vdev)->device_config + offset, buf, len);
+	to_fake(vdev)->generation = generation;
+}
+
+static void fake_get_config(struct vhost_device *vdev, unsigned int offset,
+			    void *buf, unsigned int len)
+{
+	memcpy(buf, to_fake(vdev)->driver_config + offset, len);
+}
+
+static void fake_notify_config(struct vhost_device *vdev)
+{
+	to_fake(vdev)->config_notifications++;
+}
+
+static const struct vhost_transport_ops fake_ops = {
+	.get_driver_features = fake_get_driver_features,
+	.set_device_features = fake_set_device_features,
+	.get_status = fake_get_status,
+	.set_status = fake_set_status,
+	.set_config = fake_set_config,
+	.get_config = fake_get_config,
+	.notify_config = fake_notify_config,
+};
+
+static void fake_release(struct vhost_device *vdev)
+{
+	struct fake_transport *ft = to_fake(vdev);
+
+	if (ft->released)
+		*ft->released = true;
+	kfree(ft);
+}
+
+/* The client: records what the core asked of it. */
+struct fake_client_state {
+	int probed, removed, started, stopped, config_changes;
+	int start_ret;
+	u64 reject_features;	/* validate_features refuses these bits */
+};
+
+static struct fake_client_state client;
+
+#define OFFERED_FEATURES	(BIT_ULL(0) | BIT_ULL(1) | BIT_ULL(VIRTIO_F_VERSION_1))
+
+static int fake_probe(struct vhost_device *vdev)
+{
+	u8 cfg[TEST_CONFIG_LEN] = { 0xc0, 0xff, 0xee };
+
+	client.probed++;
+	vhost_set_features(vdev, OFFERED_FEATURES);
+	return vhost_set_config(vdev, 0, cfg, sizeof(cfg));
+}
+
+static void fake_remove(struct vhost_device *vdev)
+{
+	client.removed++;
+}
+
+static int fake_validate(struct vhost_device *vdev, u64 features)
+{
+	return features & client.reject_features ? -EINVAL : 0;
+}
+
+static int fake_start(struct vhost_device *vdev)
+{
+	client.started++;
+	return client.start_ret;
+}
+
+static void fake_stop(struct vhost_device *vdev)
+{
+	client.stopped++;
+}
+
+static void fake_config_changed(struct vhost_device *vdev)
+{
+	client.config_changes++;
+}
+
+static const struct vhost_device_id fake_ids[] = {
+	{ TEST_DEVICE_ID, TEST_VENDOR },
+	{ TEST_DEVICE_ID + 1, VHOST_DEV_ANY_ID },
+	{ }
+};
+
+static struct vhost_driver fake_driver = {
+	.driver.name = "vhost_bus_kunit",
+	.id_table = fake_ids,
+	.probe = fake_probe,
+	.remove = fake_remove,
+	.validate_features = fake_validate,
+	.start = fake_start,
+	.stop = fake_stop,
+	.config_changed = fake_config_changed,
+};
+
+static struct fake_transport *fake_add(struct kunit *test, u32 device,
+				       u32 vendor)
+{
+	struct vhost_device_id id = { device, vendor };
+	struct fake_transport *ft;
+
+	ft = kzalloc(sizeof(*ft), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ft);
+	KUNIT_ASSERT_EQ(test, 0, vhost_device_init(&ft->vdev, NULL, &id,
+						   &fake_ops, TEST_CONFIG_LEN,
+						   fake_release));
+	KUNIT_ASSERT_EQ(test, 0, vhost_device_add(&ft->vdev));
+	return ft;
+}
+
+/* The "driver side" writes status and the transport reports it. */
+static u8 drv_write_status(struct fake_transport *ft, u8 status)
+{
+	ft->driver_status = status;
+	vhost_device_status_changed(&ft->vdev);
+	return ft->device_status;
+}
+
+static int vhost_bus_test_init(struct kunit *test)
+{
+	memset(&client, 0, sizeof(client));
+	return vhost_driver_register(&fake_driver);
+}
+
+static void vhost_bus_test_exit(struct kunit *test)
+{
+	vhost_driver_unregister(&fake_driver);
+}
+
+static void match_exact_and_wildcard(struct kunit *test)
+{
+	struct fake_transport *exact, *any_vendor, *wrong_vendor, *wrong_id;
+
+	exact = fake_add(test, TEST_DEVICE_ID, TEST_VENDOR);
+	any_vendor = fake_add(test, TEST_DEVICE_ID + 1, 0x1234);
+	wrong_vendor = fake_add(test, TEST_DEVICE_ID, 0x1234);
+	wrong_id = fake_add(test, TEST_DEVICE_ID + 2, TEST_VENDOR);
+
+	KUNIT_EXPECT_PTR_EQ(test, exact->vdev.dev.driver, &fake_driver.driver);
+	KUNIT_EXPECT_PTR_EQ(test, any_vendor->vdev.dev.driver,
+			    &fake_driver.driver);
+	KUNIT_EXPECT_NULL(test, wrong_vendor->vdev.dev.driver);
+	KUNIT_EXPECT_NULL(test, wrong_id->vdev.dev.driver);
+	KUNIT_EXPECT_EQ(test, client.probed, 2);
+
+	vhost_device_unregister(&exact->vdev);
+	vhost_device_unregister(&any_vendor->vdev);
+	vhost_device_unregister(&wrong_vendor->vdev);
+	vhost_device_unregister(&wrong_id->vdev);
+	KUNIT_EXPECT_EQ(test, client.removed, 2);
+}
+
+static void probe_publishes_features_and_config(struct kunit *test)
+{
+	struct fake_transport *ft = fake_add(test, TEST_DEVICE_ID, TEST_VENDOR);
+
+	KUNIT_EXPECT_EQ(test, ft->device_features, OFFERED_FEATURES);
+	KUNIT_EXPECT_EQ(test, ft->device_config[0], 0xc0);
+	KUNIT_EXPECT_EQ(test, ft->device_config[2], 0xee);
+	KUNIT_EXPECT_EQ(test, ft->generation, 1);
+	/* Before DRIVER_OK, a config change is not notified. */
+	KUNIT_EXPECT_EQ(test, ft->config_notifications, 0);
+	vhost_device_unregister(&ft->vdev);
+}
+
+static void features_subset_is_granted(struct kunit *test)
+{
+	struct fake_transport *ft = fake_add(test, TEST_DEVICE_ID, TEST_VENDOR);
+	u8 s = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
+
+	KUNIT_EXPECT_EQ(test, drv_write_status(ft, s), s);
+	ft->driver_features = BIT_ULL(1) | BIT_ULL(VIRTIO_F_VERSION_1);
+	s |= VIRTIO_CONFIG_S_FEATURES_OK;
+	KUNIT_EXPECT_EQ(test, drv_write_status(ft, s), s);
+	KUNIT_EXPECT_TRUE(test, vhost_has_feature(&ft->vdev, 1));
+	KUNIT_EXPECT_FALSE(test, vhost_has_feature(&ft->vdev, 0));
+	KUNIT_EXPECT_FALSE(test, vhost_has_feature(&ft->vdev, 200));
+	vhost_device_unregister(&ft->vdev);
+}
+
+static void features_superset_is_refused(struct kunit *test)
+{
+	struct fake_transport *ft = fake_add(test, TEST_DEVICE_ID, TEST_VENDOR);
+	u8 s = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
+
+	drv_write_status(ft, s);
+	ft->driver_features = BIT_ULL(1) | BIT_ULL(5);	/* 5 not offered */
+	KUNIT_EXPECT_EQ(test, drv_write_status(ft, s | VIRTIO_CONFIG_S_FEATURES_OK),
+			s);
+	KUNIT_EXPECT_FALSE(test, vhost_has_feature(&ft->vdev, 1));
+	/* DRIVER_OK without FEATURES_OK fails the device. */
+	KUNIT_EXPECT_TRUE(test, drv_write_status(ft, s | VIRTIO_CONFIG_S_DRIVER_OK) &
+			  VIRTIO_CONFIG_S_NEEDS_RESET);
+	KUNIT_EXPECT_EQ(test, client.started, 0);
+	vhost_device_unregister(&ft->vdev);
+}
+
+static void features_client_veto(struct kunit *test)
+{
+	struct fake_transport *ft = fake_add(test, TEST_DEVICE_ID, TEST_VENDOR);
+	u8 s = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
+
+	client.reject_features = BIT_ULL(0);
+	drv_write_status(ft, s);
+	ft->driver_features = BIT_ULL(0);
+	KUNIT_EXPECT_EQ(test, drv_write_status(ft, s | VIRTIO_CONFIG_S_FEATURES_OK),
+			s);
+	vhost_device_unregister(&ft->vdev);
+}
+
+static u8 bring_up(struct fake_transport *ft)
+{
+	u8 s = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
+
+	drv_write_status(ft, s);
+	ft->driver_features = BIT_ULL(VIRTIO_F_VERSION_1);
+	s |= VIRTIO_CONFIG_S_FEATURES_OK;
+	drv_write_status(ft, s);
+	return drv_write_status(ft, s | VIRTIO_CONFIG_S_DRIVER_OK);
+}
+
+static void driver_ok_starts_and_reset_stops(struct kunit *test)
+{
+	struct fake_transport *ft = fake_add(test, TEST_DEVICE_ID, TEST_VENDOR);
+	u8 s;
+
+	s = bring_up(ft);
+	KUNIT_EXPECT_TRUE(test, s & VIRTIO_CONFIG_S_DRIVER_OK);
+	KUNIT_EXPECT_EQ(test, client.started, 1);
+	KUNIT_EXPECT_EQ(test, vhost_get_status(&ft->vdev), s);
+
+	/* Reset: the client stops before 0 is published. */
+	ft->device_status = 0xff;
+	KUNIT_EXPECT_EQ(test, drv_write_status(ft, 0), 0);
+	KUNIT_EXPECT_EQ(test, client.stopped, 1);
+	KUNIT_EXPECT_FALSE(test, vhost_has_feature(&ft->vdev, VIRTIO_F_VERSION_1));
+
+	/* And the device can be brought up again. */
+	s = bring_up(ft);
+	KUNIT_EXPECT_TRUE(test, s & VIRTIO_CONFIG_S_DRIVER_OK);
+	KUNIT_EXPECT_EQ(test, client.started, 2);
+	vhost_device_unregister(&ft->vdev);
+	/* Removing a running device stops the client once. */
+	KUNIT_EXPECT_EQ(test, client.stopped, 2);
+}
+
+static void bad_transitions_need_reset(struct kunit *test)
+{
+	struct fake_transport *ft = fake_add(test, TEST_DEVICE_ID, TEST_VENDOR);
+	u8 s;
+
+	s = bring_up(ft);
+	/* Clearing FEATURES_OK without a reset is a protocol error. */
+	s = drv_write_status(ft, s & ~VIRTIO_CONFIG_S_FEATURES_OK);
+	KUNIT_EXPECT_TRUE(test, s & VIRTIO_CONFIG_S_NEEDS_RESET);
+	KUNIT_EXPECT_EQ(test, client.stopped, 1);
+	KUNIT_EXPECT_EQ(test, ft->config_notifications, 1);
+	/* Nothing but a reset is acted upon now. */
+	KUNIT_EXPECT_TRUE(test, drv_write_status(ft, s | VIRTIO_CONFIG_S_DRIVER_OK) &
+			  VIRTIO_CONFIG_S_NEEDS_RESET);
+	KUNIT_EXPECT_EQ(test, client.started, 1);
+	KUNIT_EXPECT_EQ(test, drv_write_status(ft, 0), 0);
+
+	/* Unknown status bits. */
+	KUNIT_EXPECT_TRUE(test, drv_write_status(ft, 0x10) &
+			  VIRTIO_CONFIG_S_NEEDS_RESET);
+	drv_write_status(ft, 0);
+
+	/* A client that cannot start fails the device. */
+	client.start_ret = -ENOMEM;
+	KUNIT_EXPECT_TRUE(test, bring_up(ft) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	KUNIT_EXPECT_EQ(test, client.stopped, 1);
+	vhost_device_unregister(&ft->vdev);
+}
+
+static void fail_from_any_context(struct kunit *test)
+{
+	struct fake_transport *ft = fake_add(test, TEST_DEVICE_ID, TEST_VENDOR);
+
+	bring_up(ft);
+	vhost_device_fail(&ft->vdev, "test: malformed ring");
+	flush_work(&ft->vdev.fail_work);
+	KUNIT_EXPECT_TRUE(test, ft->device_status & VIRTIO_CONFIG_S_NEEDS_RESET);
+	KUNIT_EXPECT_EQ(test, client.stopped, 1);
+	KUNIT_EXPECT_EQ(test, drv_write_status(ft, 0), 0);
+	KUNIT_EXPECT_FALSE(test, ft->device_status & VIRTIO_CONFIG_S_NEEDS_RESET);
+	vhost_device_unregister(&ft->vdev);
+}
+
+static void config_generation_and_bounds(struct kunit *test)
+{
+	struct fake_transport *ft = fake_add(test, TEST_DEVICE_ID, TEST_VENDOR);
+	u8 val = 0x42, out[TEST_CONFIG_LEN];
+
+	KUNIT_EXPECT_EQ(test, 0, vhost_set_config(&ft->vdev, 5, &val, 1));
+	KUNIT_EXPECT_EQ(test, ft->generation, 2);
+	KUNIT_EXPECT_EQ(test, ft->device_config[5], 0x42);
+	KUNIT_EXPECT_EQ(test, 0, vhost_get_config(&ft->vdev, 0, out, sizeof(out)));
+	KUNIT_EXPECT_EQ(test, out[5], 0x42);
+	KUNIT_EXPECT_EQ(test, out[0], 0xc0);
+
+	/* Out of range, including overflow: refused, nothing changes. */
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			vhost_set_config(&ft->vdev, TEST_CONFIG_LEN, &val, 1));
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			vhost_set_config(&ft->vdev, UINT_MAX, &val, 2));
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			vhost_get_config(&ft->vdev, 15, out, 2));
+	KUNIT_EXPECT_EQ(test, ft->generation, 2);
+
+	/* After DRIVER_OK a change is notified to the driver side. */
+	bring_up(ft);
+	KUNIT_EXPECT_EQ(test, 0, vhost_set_config(&ft->vdev, 1, &val, 1));
+	KUNIT_EXPECT_EQ(test, ft->generation, 3);
+	KUNIT_EXPECT_EQ(test, ft->config_notifications, 1);
+
+	/* Writes from the driver side reach the cache and the client. */
+	ft->driver_config[3] = 0x99;
+	KUNIT_EXPECT_EQ(test, 0, vhost_device_config_written(&ft->vdev, 3, 1));
+	KUNIT_EXPECT_EQ(test, client.config_changes, 1);
+	KUNIT_EXPECT_EQ(test, 0, vhost_get_config(&ft->vdev, 3, &val, 1));
+	KUNIT_EXPECT_EQ(test, val, 0x99);
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			vhost_device_config_written(&ft->vdev, 10, 100));
+	KUNIT_EXPECT_EQ(test, client.config_changes, 1);
+	vhost_device_unregister(&ft->vdev);
+}
+
+static void sysfs_and_release(struct kunit *test)
+{
+	struct fake_transport *ft = fake_add(test, TEST_DEVICE_ID, TEST_VENDOR);
+	bool released = false;
+	char name[16];
+
+	ft->released = &released;
+	snprintf(name, sizeof(name), "vhost%d", ft->vdev.index);
+	KUNIT_EXPECT_STREQ(test, dev_name(&ft->vdev.dev), name);
+	get_device(&ft->vdev.dev);
+	vhost_device_unregister(&ft->vdev);
+	KUNIT_EXPECT_FALSE(test, released);
+	vhost_device_put(&ft->vdev);
+	KUNIT_EXPECT_TRUE(test, released);
+}
+
+static void init_refuses_bad_arguments(struct kunit *test)
+{
+	struct vhost_device_id any = { VHOST_DEV_ANY_ID, 0 };
+	struct vhost_device_id ok = { TEST_DEVICE_ID, 0 };
+	struct vhost_transport_ops no_status = fake_ops;
+	struct fake_transport *ft;
+
+	ft = kunit_kzalloc(test, sizeof(*ft), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ft);
+	no_status.get_status = NULL;
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			vhost_device_init(&ft->vdev, NULL, &any, &fake_ops, 0,
+					  fake_release));
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			vhost_device_init(&ft->vdev, NULL, &ok, &no_status, 0,
+					  fake_release));
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			vhost_device_init(&ft->vdev, NULL, &ok, &fake_ops, 0,
+					  NULL));
+}
+
+static struct kunit_case vhost_bus_cases[] = {
+	KUNIT_CASE(match_exact_and_wildcard),
+	KUNIT_CASE(probe_publishes_features_and_config),
+	KUNIT_CASE(features_subset_is_granted),
+	KUNIT_CASE(features_superset_is_refused),
+	KUNIT_CASE(features_client_veto),
+	KUNIT_CASE(driver_ok_starts_and_reset_stops),
+	KUNIT_CASE(bad_transitions_need_reset),
+	KUNIT_CASE(fail_from_any_context),
+	KUNIT_CASE(config_generation_and_bounds),
+	KUNIT_CASE(sysfs_and_release),
+	KUNIT_CASE(init_refuses_bad_arguments),
+	{}
+};
+
+static struct kunit_suite vhost_bus_suite = {
+	.name = "vhost_bus",
+	.init = vhost_bus_test_init,
+	.exit = vhost_bus_test_exit,
+	.test_cases = vhost_bus_cases,
+};
+
+kunit_test_suite(vhost_bus_suite);
+
+MODULE_DESCRIPTION("KUnit tests of the vhost bus core");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * configfs binding of vhost clients to transports:
+ *
+ *   /sys/kernel/config/vhost/
+ *     clients/<driver>.<device>[.<vendor>]   one per id of a registered client
+ *     transports/<name>                      one per registered transport
+ *
+ * "ln -s clients/X transports/T/" asks transport T to create a vhost device
+ * with X's id; the bus then probes the client.  Removing the link removes
+ * the device.  A bound client's module is pinned.  When a transport goes
+ * away while bound (an endpoint function unbound, say), its directory and
+ * links stay; the devices come back when a transport of the same name
+ * registers again, and the directory goes once its last link is removed.
+ *
+ * Locking: vhost_cfs_lock protects the lists and every binding.  It is
+ * never held across configfs_register_group() or
+ * configfs_unregister_group(), which take configfs' own locks that are
+ * held when allow_link() and drop_link() are called.
+ */
+
+#include <linux/configfs.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/vhost_bus.h>
+#include <linux/workqueue.h>
+
+#include "vhost_bus_internal.h"
+
+struct vhost_cfs_client {
+	struct config_group group;
+	struct vhost_driver *drv;
+	struct vhost_device_id id;
+	struct list_head node;
+};
+
+struct vhost_transport_group {
+	struct config_group group;
+	struct vhost_transport *t;	/* NULL while the transport is gone */
+	struct list_head bindings;
+	struct list_head node;
+	bool dead;			/* being unregistered */
+};
+
+struct vhost_cfs_binding {
+	struct list_head node;
+	struct vhost_cfs_client *client;
+	struct vhost_device *vdev;	/* NULL while the transport is gone */
+};
+
+static DEFINE_MUTEX(vhost_cfs_lock);
+static LIST_HEAD(vhost_cfs_clients);
+static LIST_HEAD(vhost_cfs_transports);
+
+static void vhost_cfs_reap(struct work_struct *work);
+static DECLARE_WORK(vhost_cfs_reap_work, vhost_cfs_reap);
+
+static struct config_group vhost_clients_group;
+static struct config_group vhost_transports_group;
+
+static inline struct vhost_cfs_client *to_client(struct config_item *item)
+{
+	return container_of(to_config_group(item), struct vhost_cfs_client,
+			    group);
+}
+
+static inline struct vhost_transport_group *to_tgroup(struct config_item *item)
+{
+	return container_of(to_config_group(item),
+			    struct vhost_transport_group, group);
+}
+
+static ssize_t vhost_client_device_show(struct config_item *item, char *page)
+{
+	return sprintf(page, "0x%04x\n", to_client(item)->id.device);
+}
+
+static ssize_t vhost_client_vendor_show(struct config_item *item, char *page)
+{
+	return sprintf(page, "0x%04x\n", to_client(item)->id.vendor);
+}
+
+CONFIGFS_ATTR_RO(vhost_client_, device);
+CONFIGFS_ATTR_RO(vhost_client_, vendor);
+
+static struct configfs_attribute *vhost_client_attrs[] = {
+	&vhost_client_attr_device,
+	&vhost_client_attr_vendor,
+	NULL,
+};
+
+static void vhost_client_release(struct config_item *item)
+{
+	kfree(to_client(item));
+}
+
+static struct configfs_item_operations vhost_client_item_ops = {
+	.release = vhost_client_release,
+};
+
+static const struct config_item_type vhost_client_type = {
+	.ct_item_ops = &vhost_client_item_ops,
+	.ct_attrs = vhost_client_attrs,
+	.ct_owner = THIS_MODULE,
+};
+
+static struct vhost_cfs_binding *
+vhost_find_binding(struct vhost_transport_group *tg,
+		   struct vhost_cfs_client *client)
+{
+	struct vhost_cfs_binding *b;
+
+	list_for_each_entry(b, &tg->bindings, node)
+		if (b->client == client)
+			return b;
+	return NULL;
+}
+
+static int vhost_transport_allow_link(struct config_item *src,
+				      struct config_item *target)
+{
+	struct vhost_transport_group *tg = to_tgroup(src);
+	struct vhost_cfs_client *client;
+	struct vhost_cfs_binding *b;
+	struct vhost_device *vdev;
+	int ret;
+
+	if (target->ci_type != &vhost_client_type) {
+		pr_err("vhost: %s: link target %s is not a vhost client\n",
+		       config_item_name(src), config_item_name(target));
+		return -EINVAL;
+	}
+	client = to_client(target);
+
+	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	if (!b)
+		return -ENOMEM;
+	b->client = client;
+
+	mutex_lock(&vhost_cfs_lock);
+	if (!tg->t || tg->dead) {
+		pr_err("vhost: %s: the transport is gone\n",
+		       config_item_name(src));
+		ret = -ENODEV;
+		goto err;
+	}
+	if (vhost_find_binding(tg, client)) {
+		pr_err("vhost: %s: %s is already bound\n",
+		       config_item_name(src), config_item_name(target));
+		ret = -EEXIST;
+		goto err;
+	}
+	if (!try_module_get(client->drv->driver.owner)) {
+		ret = -ENODEV;
+		goto err;
+	}
+	vdev = tg->t->add(tg->t, &client->id);
+	if (IS_ERR(vdev)) {
+		ret = PTR_ERR(vdev);
+		pr_err("vhost: %s: cannot create a device for %s: %d\n",
+		       config_item_name(src), config_item_name(target), ret);
+		module_put(client->drv->driver.owner);
+		goto err;
+	}
+	vdev->transport = tg->t;
+	b->vdev = vdev;
+	list_add_tail(&b->node, &tg->bindings);
+	mutex_unlock(&vhost_cfs_lock);
+	return 0;
+err:
+	mutex_unlock(&vhost_cfs_lock);
+	kfree(b);
+	return ret;
+}
+
+static void vhost_transport_drop_link(struct config_item *src,
+				      struct config_item *target)
+{
+	struct vhost_transport_group *tg = to_tgroup(src);
+	struct vhost_cfs_binding *b;
+	bool reap;
+
+	mutex_lock(&vhost_cfs_lock);
+	b = vhost_find_binding(tg, to_client(target));
+	if (!b) {
+		mutex_unlock(&vhost_cfs_lock);
+		return;
+	}
+	list_del(&b->node);
+	if (b->vdev)
+		tg->t->del(tg->t, b->vdev);
+	module_put(b->client->drv->driver.owner);
+	reap = !tg->t && list_empty(&tg->bindings);
+	mutex_unlock(&vhost_cfs_lock);
+	kfree(b);
+	/* configfs holds locks here that unregistering a group takes. */
+	if (reap)
+		schedule_work(&vhost_cfs_reap_work);
+}
+
+static void vhost_transport_release(struct config_item *item)
+{
+	kfree(to_tgroup(item));
+}
+
+static struct configfs_item_operations vhost_transport_item_ops = {
+	.allow_link = vhost_transport_allow_link,
+	.drop_link = vhost_transport_drop_link,
+	.release = vhost_transport_release,
+};
+
+static const struct config_item_type vhost_transport_type = {
+	.ct_item_ops = &vhost_transport_item_ops,
+	.ct_owner = THIS_MODULE,
+};
+
+static const struct config_item_type vhost_dir_type = {
+	.ct_owner = THIS_MODULE,
+};
+
+static void vhost_cfs_drop_group(struct vhost_transport_group *tg)
+{
+	configfs_unregister_group(&tg->group);
+	config_item_put(&tg->group.cg_item);
+}
+
+/* Remove the directories of departed transports whose last link went. */
+static void vhost_cfs_reap(struct work_struct *work)
+{
+	struct vhost_transport_group *tg;
+
+	for (;;) {
+		struct vhost_transport_group *found = NULL;
+
+		mutex_lock(&vhost_cfs_lock);
+		list_for_each_entry(tg, &vhost_cfs_transports, node) {
+			if (!tg->t && !tg->dead && list_empty(&tg->bindings)) {
+				tg->dead = true;
+				list_del(&tg->node);
+				found = tg;
+				break;
+			}
+		}
+		mutex_unlock(&vhost_cfs_lock);
+		if (!found)
+			return;
+		vhost_cfs_drop_group(found);
+	}
+}
+
+static struct vhost_transport_group *vhost_find_tgroup(const char *name)
+{
+	struct vhost_transport_group *tg;
+
+	list_for_each_entry(tg, &vhost_cfs_transports, node)
+		if (!tg->dead && !strcmp(config_item_name(&tg->group.cg_item),
+					 name))
+			return tg;
+	return NULL;
+}
+
+/**
+ * vhost_transport_register() - let userspace bind clients to a transport
+ * @t: the transport, with a unique name and its add and del ops
+ *
+ * Creates /sys/kernel/config/vhost/transports/<name>.  If a transport of
+ * that name went away while clients were bound, its directory is taken
+ * over and the bound devices are created again.
+ *
+ * Return: 0, -EINVAL for a bad name or missing ops, -EEXIST if a
+ * transport of that name is registered, or another negative errno.
+ */
+int vhost_transport_register(struct vhost_transport *t)
+{
+	struct vhost_transport_group *tg, *new;
+	struct vhost_cfs_binding *b;
+	int ret;
+
+	if (!t->name || !*t->name || strchr(t->name, '/') || !t->add ||
+	    !t->del)
+		return -EINVAL;
+
+	new = kzalloc(sizeof(*new), GFP_KERNEL);
+	if (!new)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&new->bindings);
+	config_group_init_type_name(&new->group, t->name,
+				    &vhost_transport_type);
+
+	mutex_lock(&vhost_cfs_lock);
+	tg = vhost_find_tgroup(t->name);
+	if (tg && tg->t) {
+		mutex_unlock(&vhost_cfs_lock);
+		config_item_put(&new->group.cg_item);
+		pr_err("vhost: transport %s is already registered\n", t->name);
+		return -EEXIST;
+	}
+	if (tg) {
+		/* Take over the directory left behind, and its links. */
+		tg->t = t;
+		t->group = tg;
+		list_for_each_entry(b, &tg->bindings, node) {
+			struct vhost_device *vdev = t->add(t, &b->client->id);
+
+			if (IS_ERR(vdev)) {
+				pr_err("vhost: %s: cannot create a device for %s again: %ld\n",
+				       t->name,
+				       config_item_name(&b->client->group.cg_item),
+				       PTR_ERR(vdev));
+				continue;
+			}
+			vdev->transport = t;
+			b->vdev = vdev;
+		}
+		mutex_unlock(&vhost_cfs_lock);
+		config_item_put(&new->group.cg_item);
+		return 0;
+	}
+	mutex_unlock(&vhost_cfs_lock);
+
+	ret = configfs_register_group(&vhost_transports_group, &new->group);
+	if (ret) {
+		config_item_put(&new->group.cg_item);
+		return ret;
+	}
+	mutex_lock(&vhost_cfs_lock);
+	new->t = t;
+	t->group = new;
+	list_add_tail(&new->node, &vhost_cfs_transports);
+	mutex_unlock(&vhost_cfs_lock);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vhost_transport_register);
+
+/**
+ * vhost_transport_unregister() - the transport goes away
+ * @t: the transport
+ *
+ * Every device bound to it is deleted (the clients are removed first).
+ * Its directory stays while links remain in it, to be taken over by the
+ * next transport of the same name.
+ */
+void vhost_transport_unregister(struct vhost_transport *t)
+{
+	struct vhost_transport_group *tg = t->group;
+	struct vhost_cfs_binding *b;
+	bool drop;
+
+	mutex_lock(&vhost_cfs_lock);
+	list_for_each_entry(b, &tg->bindings, node) {
+		if (b->vdev)
+			t->del(t, b->vdev);
+		b->vdev = NULL;
+	}
+	tg->t = NULL;
+	t->group = NULL;
+	drop = list_empty(&tg->bindings);
+	if (drop) {
+		tg->dead = true;
+		list_del(&tg->node);
+	}
+	mutex_unlock(&vhost_cfs_lock);
+	if (drop)
+		vhost_cfs_drop_group(tg);
+}
+EXPORT_SYMBOL_GPL(vhost_transport_unregister);
+
+int vhost_configfs_add_client(struct vhost_driver *drv)
+{
+	const struct vhost_device_id *id;
+	struct vhost_cfs_client *c;
+	char *name;
+	int ret;
+
+	for (id = drv->id_table; id->device; id++) {
+		if (id->device == VHOST_DEV_ANY_ID)
+			continue;	/* nothing to create a device with */
+		if (id->vendor == VHOST_DEV_ANY_ID)
+			name = kasprintf(GFP_KERNEL, "%s.%u", drv->driver.name,
+					 id->device);
+		else
+			name = kasprintf(GFP_KERNEL, "%s.%u.%x",
+					 drv->driver.name, id->device,
+					 id->vendor);
+		c = kzalloc(sizeof(*c), GFP_KERNEL);
+		if (!c || !name) {
+			kfree(c);
+			kfree(name);
+			ret = -ENOMEM;
+			goto err;
+		}
+		c->drv = drv;
+		c->id = *id;
+		if (id->vendor == VHOST_DEV_ANY_ID)
+			c->id.vendor = 0;
+		config_group_init_type_name(&c->group, name,
+					    &vhost_client_type);
+		kfree(name);
+		ret = configfs_register_group(&vhost_clients_group, &c->group);
+		if (ret) {
+			config_item_put(&c->group.cg_item);
+			goto err;
+		}
+		mutex_lock(&vhost_cfs_lock);
+		list_add_tail(&c->node, &vhost_cfs_clients);
+		mutex_unlock(&vhost_cfs_lock);
+	}
+	return 0;
+err:
+	vhost_configfs_del_client(drv);
+	return ret;
+}
+
+void vhost_configfs_del_client(struct vhost_driver *drv)
+{
+	struct vhost_cfs_client *c;
+
+	for (;;) {
+		struct vhost_cfs_client *found = NULL;
+
+		mutex_lock(&vhost_cfs_lock);
+		list_for_each_entry(c, &vhost_cfs_clients, node) {
+			if (c->drv == drv) {
+				list_del(&c->node);
+				found = c;
+				break;
+			}
+		}
+		mutex_unlock(&vhost_cfs_lock);
+		if (!found)
+			return;
+		/* Bound clients are pinned: no link points here. */
+		configfs_unregister_group(&found->group);
+		config_item_put(&found->group.cg_item);
+	}
+}
+
+static struct configfs_subsystem vhost_cfs_subsys = {
+	.su_group = {
+		.cg_item = {
+			.ci_namebuf = "vhost",
+			.ci_type = &vhost_dir_type,
+		},
+	},
+};
+
+int __init vhost_configfs_init(void)
+{
+	int ret;
+
+	config_group_init(&vhost_cfs_subsys.su_group);
+	mutex_init(&vhost_cfs_subsys.su_mutex);
+	config_group_init_type_name(&vhost_clients_group, "clients",
+				    &vhost_dir_type);
+	configfs_add_default_group(&vhost_clients_group,
+				   &vhost_cfs_subsys.su_group);
+	config_group_init_type_name(&vhost_transports_group, "transports",
+				    &vhost_dir_type);
+	configfs_add_default_group(&vhost_transports_group,
+				   &vhost_cfs_subsys.su_group);
+	ret = configfs_register_subsystem(&vhost_cfs_subsys);
+	if (ret)
+		pr_err("vhost: cannot register configfs: %d\n", ret);
+	return ret;
+}
+
+void vhost_configfs_exit(void)
+{
+	flush_work(&vhost_cfs_reap_work);
+	configfs_unregister_subsystem(&vhost_cfs_subsys);
+}

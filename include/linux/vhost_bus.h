@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The vhost bus: the device side of virtio devices whose driver side runs
+ * on another system, reached across a PCIe endpoint link, an NTB or shared
+ * memory.
+ *
+ * A *transport* (pci-epf-vhost, the NTB and platform transports) creates a
+ * struct vhost_device for each virtio device it serves and implements
+ * struct vhost_transport_ops: the registers the driver side sees (features,
+ * status, config space), its virtqueues, its interrupts.  A *client*
+ * (vhost rpmsg, vhost net) is a struct vhost_driver that matches devices by
+ * virtio (device, vendor) id, the way virtio drivers do, and sees one API
+ * whatever the transport.
+ *
+ * The core enforces the virtio device model so that clients stay small:
+ * the driver side's accepted features must be a subset of the offered
+ * ones (and pass the client's check) before FEATURES_OK is granted, rings
+ * are only reached after DRIVER_OK, a reset stops the client and tears
+ * the queues down before status reads back 0, and an unrecoverable error
+ * sets DEVICE_NEEDS_RESET.
+ */
+#ifndef _LINUX_VHOST_BUS_H
+#define _LINUX_VHOST_BUS_H
+
+#include <linux/device.h>
+#include <linux/mod_devicetable.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+
+struct vhost_device;
+struct vhost_transport;
+
+/**
+ * struct vhost_transport_ops - what a transport implements for its devices
+ * @get_driver_features: read the feature bits the driver side accepted.
+ * @set_device_features: publish the feature bits the device offers; called
+ *	before the driver side can read them and whenever they change.
+ * @get_status: read the status the driver side last wrote.
+ * @set_status: publish the status the driver side reads back: the core
+ *	clears FEATURES_OK to refuse features, writes 0 to complete a reset
+ *	and sets DEVICE_NEEDS_RESET.
+ * @set_config: publish @len bytes of device config space at @offset, and
+ *	the new generation, to the driver side.
+ * @get_config: read @len bytes of config space at @offset as the driver
+ *	side last wrote them (for the writable fields of a device config).
+ * @notify_config: tell the driver side that config space changed (virtio's
+ *	configuration change notification).
+ *
+ * Every op is called in process context with the device's lock held, and
+ * may sleep.  Values read from the driver side are untrusted: the core
+ * checks them.
+ */
+struct vhost_transport_ops {
+	u64 (*get_driver_features)(struct vhost_device *vdev);
+	void (*set_device_features)(struct vhost_device *vdev, u64 features);
+	u8 (*get_status)(struct vhost_device *vdev);
+	void (*set_status)(struct vhost_device *vdev, u8 status);
+	void (*set_config)(struct vhost_device *vdev, unsigned int offset,
+			   const void *buf, unsigned int len, u32 generation);
+	void (*get_config)(struct vhost_device *vdev, unsigned int offset,
+			   void *buf, unsigned int len);
+	void (*notify_config)(struct vhost_device *vdev);
+};
+
+/**
+ * struct vhost_device - the device side of one virtio device
+ * @dev: the device on the vhost bus
+ * @index: unique index, the N of the device name "vhostN"
+ * @id: virtio device and vendor id
+ * @ops: the transport's ops
+ * @transport: the transport that created the device, NULL if none
+ * @release: the transport's destructor
+ * @status_lock: serialises status transitions and the client callbacks
+ *	they make (validate_features, start, stop, config_changed)
+ * @lock: protects the fields below; held around every transport op
+ * @client: the bound client once its probe succeeded, NULL otherwise
+ * @features: feature bits the device offers
+ * @negotiated: feature bits granted with FEATURES_OK, 0 before
+ * @status: device status as the core last accepted it
+ * @config: cached device config space, read by clients without touching
+ *	the link
+ * @config_len: size of @config in bytes
+ * @generation: config generation, bumped on every config change
+ * @started: the client's start() succeeded and stop() is owed
+ * @failed: DEVICE_NEEDS_RESET is set; only a reset clears it
+ * @fail_reason: why vhost_device_fail() was called, for the log
+ * @fail_work: applies vhost_device_fail() in process context
+ *
+ * @client is written under @status_lock; fields from @features down are
+ * protected by @lock.
+ */
+struct vhost_device {
+	struct device dev;
+	int index;
+	struct vhost_device_id id;
+	const struct vhost_transport_ops *ops;
+	struct vhost_transport *transport;
+	void (*release)(struct vhost_device *vdev);
+	struct mutex status_lock;	/* status transitions, client callbacks */
+	struct mutex lock;		/* the fields below, transport ops */
+	struct vhost_driver *client;
+	u64 features;
+	u64 negotiated;
+	u8 status;
+	void *config;
+	unsigned int config_len;
+	u32 generation;
+	bool started;
+	bool failed;
+	const char *fail_reason;
+	struct work_struct fail_work;
+};
+
+#define to_vhost_device(d)	container_of_const(d, struct vhost_device, dev)
+
+/**
+ * struct vhost_driver - a client of the vhost bus
+ * @driver: the driver on the vhost bus
+ * @id_table: devices served, ended by an entry with device 0
+ * @probe: a device matched; offer features (vhost_set_features()) and
+ *	publish config (vhost_set_config()) here.
+ * @remove: the device goes away; the core has called @stop if owed.
+ * @validate_features: optional; the driver side asks for @features (a
+ *	subset of the offered ones): return 0 to grant them or an errno to
+ *	refuse FEATURES_OK.
+ * @start: the driver side set DRIVER_OK; set up queues and start serving.
+ *	A failure sets DEVICE_NEEDS_RESET.
+ * @stop: the driver side reset the device, or it failed; stop using the
+ *	queues.  The core deletes them after @stop returns.
+ * @config_changed: optional; the driver side wrote config space.
+ *
+ * All callbacks are called in process context.  validate_features,
+ * start, stop and config_changed are serialised with status changes (the
+ * device's status_lock is held): they may call vhost_set_config() and
+ * vhost_get_config(), but not vhost_device_status_changed().
+ */
+struct vhost_driver {
+	struct device_driver driver;
+	const struct vhost_device_id *id_table;
+	int (*probe)(struct vhost_device *vdev);
+	void (*remove)(struct vhost_device *vdev);
+	int (*validate_features)(struct vhost_device *vdev, u64 features);
+	int (*start)(struct vhost_device *vdev);
+	void (*stop)(struct vhost_device *vdev);
+	void (*config_changed)(struct vhost_device *vdev);
+};
+
+#define to_vhost_driver(d)	container_of_const(d, struct vhost_driver, driver)
+
+int __vhost_driver_register(struct vhost_driver *drv, struct module *owner);
+void vhost_driver_unregister(struct vhost_driver *drv);
+
+/**
+ * vhost_driver_register() - register a vhost client
+ * @drv: the client
+ *
+ * Return: 0 or a negative errno.
+ */
+#define vhost_driver_register(drv) \
+	__vhost_driver_register(drv, THIS_MODULE)
+
+/**
+ * module_vhost_driver() - register a vhost client for the module's lifetime
+ * @__vhost_driver: the struct vhost_driver
+ */
+#define module_vhost_driver(__vhost_driver) \
+	module_driver(__vhost_driver, vhost_driver_register, \
+		      vhost_driver_unregister)
+
+int vhost_device_init(struct vhost_device *vdev, struct device *parent,
+		      const struct vhost_device_id *id,
+		      const struct vhost_transport_ops *ops,
+		      unsigned int config_len,
+		      void (*release)(struct vhost_device *vdev));
+int vhost_device_add(struct vhost_device *vdev);
+void vhost_device_unregister(struct vhost_device *vdev);
+void vhost_device_put(struct vhost_device *vdev);
+
+void vhost_device_status_changed(struct vhost_device *vdev);
+int vhost_device_config_written(struct vhost_device *vdev,
+				unsigned int offset, unsigned int len);
+void vhost_device_fail(struct vhost_device *vdev, const char *reason);
+
+void vhost_set_features(struct vhost_device *vdev, u64 features);
+bool vhost_has_feature(const struct vhost_device *vdev, unsigned int bit);
+int vhost_set_config(struct vhost_device *vdev, unsigned int offset,
+		     const void *buf, unsigned int len);
+int vhost_get_config(struct vhost_device *vdev, unsigned int offset,
+		     void *buf, unsigned int len);
+u8 vhost_get_status(struct vhost_device *vdev);
+
+/**
+ * vhost_get_drvdata() - the client's private data
+ * @vdev: the device
+ *
+ * Return: what the client stored with vhost_set_drvdata().
+ */
+static inline void *vhost_get_drvdata(const struct vhost_device *vdev)
+{
+	return dev_get_drvdata(&vdev->dev);
+}
+
+/**
+ * vhost_set_drvdata() - store the client's private data
+ * @vdev: the device
+ * @data: the data
+ */
+static inline void vhost_set_drvdata(struct vhost_device *vdev, void *data)
+{
+	dev_set_drvdata(&vdev->dev, data);
+}
+
+struct vhost_transport_group;
+
+/**
+ * struct vhost_transport - a place where vhost devices can be created
+ * @name: unique name, the directory under /sys/kernel/config/vhost/transports
+ * @add: create and add a vhost device with @id; return it or an ERR_PTR
+ *	(-EBUSY if the transport cannot take one now, e.g. the driver side
+ *	is active).  Called in process context; may sleep.
+ * @del: unregister a device returned by @add.
+ * @group: the configfs directory, private to the core
+ *
+ * A transport device (a PCI endpoint function, an NTB peer, a platform
+ * device) registers one of these to let userspace bind clients to it by
+ * symlinking a client id into its configfs directory.
+ */
+struct vhost_transport {
+	const char *name;
+	struct vhost_device *(*add)(struct vhost_transport *t,
+				    const struct vhost_device_id *id);
+	void (*del)(struct vhost_transport *t, struct vhost_device *vdev);
+	struct vhost_transport_group *group;
+};
+
+int vhost_transport_register(struct vhost_transport *t);
+void vhost_transport_unregister(struct vhost_transport *t);
+
+#endif /* _LINUX_VHOST_BUS_H */
