@@ -26,9 +26,21 @@ done
 cp -a "$BUILD/modules-install/lib/modules" "$ROOT/lib/"
 install -m 755 "$HERE/guest/init" "$ROOT/init"
 install -m 755 "$HERE/guest/run-test" "$ROOT/usr/share/vsoc/run-test"
+install -m 644 "$HERE/guest/mdev.conf" "$ROOT/etc/mdev.conf"
 if [ -d "$HERE/guest/tests" ]; then
 	cp -a "$HERE/guest/tests/." "$ROOT/usr/share/vsoc/tests/"
 fi
+# The series' kselftests, in the layout of tools/testing/selftests, with
+# the upstream KTAP helpers they source.
+KSFT=$ROOT/usr/share/vsoc/kselftest
+mkdir -p "$KSFT/kselftest"
+cp "$CACHE/src/tools/testing/selftests/kselftest/ktap_helpers.sh" \
+	"$KSFT/kselftest/"
+(cd "$HERE/../selftests" && git ls-files -co --exclude-standard -- . |
+	while read -r f; do
+		mkdir -p "$KSFT/$(dirname "$f")"
+		cp -p "$f" "$KSFT/$f"
+	done)
 # Programs built for the guest (kselftests and the like).
 if [ -d "$CACHE/guest-bin" ]; then
 	cp -a "$CACHE/guest-bin/." "$ROOT/usr/bin/"
