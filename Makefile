@@ -9,6 +9,8 @@
 #   make bench-kernel  the benchmark kernel (no debug options)
 #   make lint        checkpatch --strict, sparse, W=1, kernel-doc
 #   make test        the QEMU tests only (ONLY=boot-name to pick boots)
+#   make host-test   the host tests: vringh MMIO harness, 60 s of fuzzing
+#   make fuzz        the vringh MMIO fuzzer for 10 minutes
 #
 # The kernel tree and builds live in $(VHOST_SOC_CACHE), outside the
 # repository, and are reused.
@@ -20,7 +22,8 @@ LOGS		?= $(CURDIR)/logs
 HOSTBIN		:= $(VHOST_SOC_CACHE)/host-bin
 HOSTCFLAGS	:= -O2 -g -Wall -Wextra -Werror -std=gnu11
 
-.PHONY: all setup kernel bench-kernel host lint test check demo clean
+.PHONY: all setup kernel bench-kernel host lint test host-test fuzz check \
+	demo clean
 
 all: kernel
 
@@ -47,11 +50,21 @@ lint: kernel
 test: kernel
 	@python3 $(RIG)/vsoc.py --logs $(LOGS) test $(addprefix --only ,$(ONLY))
 
-# Lint first; the tests run even when a gate fails, and every gate counts
-# as one test in the summary, so one run reports everything.
+host-test: kernel
+	@HOST_LOG=$(LOGS)/host.log $(RIG)/host-tests.sh
+
+fuzz: kernel
+	@HOST_LOG=$(LOGS)/fuzz.log FUZZ_TIME=600 $(RIG)/host-tests.sh
+
+# Lint and host tests first; the QEMU tests run even when they fail, and
+# every gate and host test counts in the summary, so one run reports
+# everything.
 check: kernel
 	@LINT_LOG=$(LOGS)/lint.log LINT_KTAP=$(LOGS)/lint.ktap $(RIG)/lint.sh; \
-	python3 $(RIG)/vsoc.py --logs $(LOGS) test --extra-ktap $(LOGS)/lint.ktap
+	HOST_LOG=$(LOGS)/host.log HOST_KTAP=$(LOGS)/host.ktap \
+		$(RIG)/host-tests.sh; \
+	python3 $(RIG)/vsoc.py --logs $(LOGS) test \
+		--extra-ktap $(LOGS)/lint.ktap --extra-ktap $(LOGS)/host.ktap
 
 demo: kernel
 	@python3 $(RIG)/vsoc.py --logs $(LOGS) demo
