@@ -43,10 +43,15 @@
 /* The doorbell register carries the peer id in 16 bits. */
 #define SOCEMU_MAX_PEER		U16_MAX
 
-struct socemu_window {
+/* What windows and doorbells have in common: a list entry and a claim. */
+struct socemu_node {
 	struct pci_dev *pdev;
 	struct list_head node;
 	bool claimed;
+};
+
+struct socemu_window {
+	struct socemu_node n;
 };
 
 struct socemu_vector {
@@ -55,9 +60,7 @@ struct socemu_vector {
 };
 
 struct socemu_doorbell {
-	struct pci_dev *pdev;
-	struct list_head node;
-	bool claimed;
+	struct socemu_node n;
 	void __iomem *regs;
 	void __iomem *shm;
 	size_t shm_size;
@@ -73,6 +76,41 @@ static DEFINE_MUTEX(socemu_lock);
 static LIST_HEAD(socemu_windows);
 static LIST_HEAD(socemu_doorbells);
 
+static struct socemu_node *socemu_claim(struct list_head *list,
+					unsigned int index)
+{
+	struct socemu_node *n, *found = ERR_PTR(-ENODEV);
+
+	mutex_lock(&socemu_lock);
+	list_for_each_entry(n, list, node) {
+		if (index--)
+			continue;
+		if (n->claimed) {
+			found = ERR_PTR(-EBUSY);
+		} else {
+			n->claimed = true;
+			found = n;
+		}
+		break;
+	}
+	mutex_unlock(&socemu_lock);
+	return found;
+}
+
+static void socemu_unclaim(struct socemu_node *n)
+{
+	mutex_lock(&socemu_lock);
+	n->claimed = false;
+	mutex_unlock(&socemu_lock);
+}
+
+static void socemu_add(struct socemu_node *n, struct list_head *list)
+{
+	mutex_lock(&socemu_lock);
+	list_add_tail(&n->node, list);
+	mutex_unlock(&socemu_lock);
+}
+
 /**
  * socemu_window_get() - claim a window onto the other system's RAM
  * @index: which window, in PCI slot order, starting at 0
@@ -82,22 +120,9 @@ static LIST_HEAD(socemu_doorbells);
  */
 struct socemu_window *socemu_window_get(unsigned int index)
 {
-	struct socemu_window *win, *found = ERR_PTR(-ENODEV);
+	struct socemu_node *n = socemu_claim(&socemu_windows, index);
 
-	mutex_lock(&socemu_lock);
-	list_for_each_entry(win, &socemu_windows, node) {
-		if (index--)
-			continue;
-		if (win->claimed) {
-			found = ERR_PTR(-EBUSY);
-		} else {
-			win->claimed = true;
-			found = win;
-		}
-		break;
-	}
-	mutex_unlock(&socemu_lock);
-	return found;
+	return IS_ERR(n) ? ERR_CAST(n) : container_of(n, struct socemu_window, n);
 }
 EXPORT_SYMBOL_GPL(socemu_window_get);
 
@@ -107,9 +132,7 @@ EXPORT_SYMBOL_GPL(socemu_window_get);
  */
 void socemu_window_put(struct socemu_window *win)
 {
-	mutex_lock(&socemu_lock);
-	win->claimed = false;
-	mutex_unlock(&socemu_lock);
+	socemu_unclaim(&win->n);
 }
 EXPORT_SYMBOL_GPL(socemu_window_put);
 
@@ -121,7 +144,7 @@ EXPORT_SYMBOL_GPL(socemu_window_put);
  */
 struct device *socemu_window_dev(const struct socemu_window *win)
 {
-	return &win->pdev->dev;
+	return &win->n.pdev->dev;
 }
 EXPORT_SYMBOL_GPL(socemu_window_dev);
 
@@ -133,7 +156,7 @@ EXPORT_SYMBOL_GPL(socemu_window_dev);
  */
 u64 socemu_window_size(const struct socemu_window *win)
 {
-	return pci_resource_len(win->pdev, IVSHMEM_BAR_SHM);
+	return pci_resource_len(win->n.pdev, IVSHMEM_BAR_SHM);
 }
 EXPORT_SYMBOL_GPL(socemu_window_size);
 
@@ -148,7 +171,7 @@ EXPORT_SYMBOL_GPL(socemu_window_size);
  */
 phys_addr_t socemu_window_phys(const struct socemu_window *win)
 {
-	return pci_resource_start(win->pdev, IVSHMEM_BAR_SHM);
+	return pci_resource_start(win->n.pdev, IVSHMEM_BAR_SHM);
 }
 EXPORT_SYMBOL_GPL(socemu_window_phys);
 
@@ -170,7 +193,7 @@ void __iomem *socemu_window_map(struct socemu_window *win, u64 remote,
 
 	if (!size || check_add_overflow(remote, (u64)size, &end) ||
 	    end > socemu_window_size(win)) {
-		dev_err(&win->pdev->dev,
+		dev_err(&win->n.pdev->dev,
 			"map of [%#llx, +%#zx) outside the %#llx-byte window\n",
 			remote, size, socemu_window_size(win));
 		return NULL;
@@ -199,22 +222,10 @@ EXPORT_SYMBOL_GPL(socemu_window_unmap);
  */
 struct socemu_doorbell *socemu_doorbell_get(unsigned int index)
 {
-	struct socemu_doorbell *db, *found = ERR_PTR(-ENODEV);
+	struct socemu_node *n = socemu_claim(&socemu_doorbells, index);
 
-	mutex_lock(&socemu_lock);
-	list_for_each_entry(db, &socemu_doorbells, node) {
-		if (index--)
-			continue;
-		if (db->claimed) {
-			found = ERR_PTR(-EBUSY);
-		} else {
-			db->claimed = true;
-			found = db;
-		}
-		break;
-	}
-	mutex_unlock(&socemu_lock);
-	return found;
+	return IS_ERR(n) ? ERR_CAST(n) :
+			   container_of(n, struct socemu_doorbell, n);
 }
 EXPORT_SYMBOL_GPL(socemu_doorbell_get);
 
@@ -225,9 +236,7 @@ EXPORT_SYMBOL_GPL(socemu_doorbell_get);
 void socemu_doorbell_put(struct socemu_doorbell *db)
 {
 	socemu_doorbell_clear_handler(db);
-	mutex_lock(&socemu_lock);
-	db->claimed = false;
-	mutex_unlock(&socemu_lock);
+	socemu_unclaim(&db->n);
 }
 EXPORT_SYMBOL_GPL(socemu_doorbell_put);
 
@@ -239,7 +248,7 @@ EXPORT_SYMBOL_GPL(socemu_doorbell_put);
  */
 struct device *socemu_doorbell_dev(const struct socemu_doorbell *db)
 {
-	return &db->pdev->dev;
+	return &db->n.pdev->dev;
 }
 EXPORT_SYMBOL_GPL(socemu_doorbell_dev);
 
@@ -293,7 +302,7 @@ EXPORT_SYMBOL_GPL(socemu_doorbell_shm);
  */
 phys_addr_t socemu_doorbell_shm_phys(const struct socemu_doorbell *db)
 {
-	return pci_resource_start(db->pdev, IVSHMEM_BAR_SHM);
+	return pci_resource_start(db->n.pdev, IVSHMEM_BAR_SHM);
 }
 EXPORT_SYMBOL_GPL(socemu_doorbell_shm_phys);
 
@@ -311,7 +320,7 @@ int socemu_doorbell_ring(struct socemu_doorbell *db, u16 peer,
 			 unsigned int vector)
 {
 	if (vector >= db->nvec) {
-		dev_err(&db->pdev->dev, "ring of vector %u, only %u exist\n",
+		dev_err(&db->n.pdev->dev, "ring of vector %u, only %u exist\n",
 			vector, db->nvec);
 		return -EINVAL;
 	}
@@ -375,7 +384,7 @@ static int socemu_probe_doorbell(struct pci_dev *pdev)
 	db = devm_kzalloc(dev, sizeof(*db), GFP_KERNEL);
 	if (!db)
 		return -ENOMEM;
-	db->pdev = pdev;
+	db->n.pdev = pdev;
 	spin_lock_init(&db->lock);
 
 	db->regs = pcim_iomap(pdev, IVSHMEM_BAR_REGS, 0);
@@ -412,10 +421,8 @@ static int socemu_probe_doorbell(struct pci_dev *pdev)
 			return dev_err_probe(dev, ret, "vector %u\n", i);
 	}
 
-	pci_set_drvdata(pdev, db);
-	mutex_lock(&socemu_lock);
-	list_add_tail(&db->node, &socemu_doorbells);
-	mutex_unlock(&socemu_lock);
+	pci_set_drvdata(pdev, &db->n);
+	socemu_add(&db->n, &socemu_doorbells);
 	dev_info(dev, "doorbell: peer id %u, %u vectors, %zu KiB shared\n",
 		 db->id, db->nvec, db->shm_size / SZ_1K);
 	return 0;
@@ -428,11 +435,9 @@ static int socemu_probe_window(struct pci_dev *pdev)
 	win = devm_kzalloc(&pdev->dev, sizeof(*win), GFP_KERNEL);
 	if (!win)
 		return -ENOMEM;
-	win->pdev = pdev;
-	pci_set_drvdata(pdev, win);
-	mutex_lock(&socemu_lock);
-	list_add_tail(&win->node, &socemu_windows);
-	mutex_unlock(&socemu_lock);
+	win->n.pdev = pdev;
+	pci_set_drvdata(pdev, &win->n);
+	socemu_add(&win->n, &socemu_windows);
 	dev_info(&pdev->dev, "window: %llu MiB at %pa\n",
 		 socemu_window_size(win) / SZ_1M,
 		 &pdev->resource[IVSHMEM_BAR_SHM].start);
@@ -461,16 +466,10 @@ static int socemu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 static void socemu_remove(struct pci_dev *pdev)
 {
+	struct socemu_node *n = pci_get_drvdata(pdev);
+
 	mutex_lock(&socemu_lock);
-	if (socemu_is_doorbell(pdev)) {
-		struct socemu_doorbell *db = pci_get_drvdata(pdev);
-
-		list_del(&db->node);
-	} else {
-		struct socemu_window *win = pci_get_drvdata(pdev);
-
-		list_del(&win->node);
-	}
+	list_del(&n->node);
 	mutex_unlock(&socemu_lock);
 }
 
