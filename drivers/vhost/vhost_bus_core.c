@@ -60,19 +60,21 @@ static int vhost_bus_uevent(const struct device *dev,
 			      vdev->id.device, vdev->id.vendor);
 }
 
-/* Stop the client if it runs; called with ->status_lock held. */
+/* Stop the client if it runs and delete the queues; ->status_lock held. */
 static void vhost_stop_client(struct vhost_device *vdev)
 {
 	struct vhost_driver *drv;
 
 	lockdep_assert_held(&vdev->status_lock);
-	if (!vdev->started)
-		return;
-	drv = vdev->client;
-	drv->stop(vdev);
-	mutex_lock(&vdev->lock);
-	vdev->started = false;
-	mutex_unlock(&vdev->lock);
+	if (vdev->started) {
+		drv = vdev->client;
+		drv->stop(vdev);
+		mutex_lock(&vdev->lock);
+		vdev->started = false;
+		mutex_unlock(&vdev->lock);
+	}
+	/* Also the queues of a client whose start() failed. */
+	vhost_del_vqs(vdev);
 }
 
 static void vhost_fail_locked(struct vhost_device *vdev, const char *reason)

@@ -3,7 +3,10 @@
 #ifndef _VHOST_BUS_INTERNAL_H
 #define _VHOST_BUS_INTERNAL_H
 
+struct vhost_device;
 struct vhost_driver;
+
+void vhost_del_vqs(struct vhost_device *vdev);
 
 int vhost_configfs_init(void);
 void vhost_configfs_exit(void);

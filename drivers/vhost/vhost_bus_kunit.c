@@ -6,9 +6,12 @@
  */
 
 #include <kunit/test.h>
+#include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/vhost_bus.h>
+#include <linux/virtio.h>
 #include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
 
 #define TEST_DEVICE_ID	0x7e57
 #define TEST_VENDOR	0x1af4
@@ -27,6 +30,11 @@ struct fake_transport {
 	u32 generation;
 	int config_notifications;
 	bool *released;
+	/* queues and the window onto "driver side" memory */
+	struct vhost_vq_config vq_cfg[2];
+	u8 *win;
+	size_t win_size;
+	int vq_notifications;
 };
 
 static struct fake_transport *to_fake(struct vhost_device *vdev)
@@ -72,6 +80,36 @@ static void fake_notify_config(struct vhost_device *vdev)
 	to_fake(vdev)->config_notifications++;
 }
 
+static int fake_get_vq(struct vhost_device *vdev, unsigned int index,
+		       struct vhost_vq_config *cfg)
+{
+	struct fake_transport *ft = to_fake(vdev);
+
+	if (index >= ARRAY_SIZE(ft->vq_cfg) || !ft->vq_cfg[index].num)
+		return -EINVAL;
+	*cfg = ft->vq_cfg[index];
+	return 0;
+}
+
+/* The window is kernel memory whose bus address is its physical one. */
+static int fake_translate(struct vhost_device *vdev, u64 addr, u64 len,
+			  void __iomem **va, u64 *mapped_len)
+{
+	struct fake_transport *ft = to_fake(vdev);
+	u64 base = ft->win ? virt_to_phys(ft->win) : 0;
+
+	if (!ft->win || addr < base || addr - base >= ft->win_size)
+		return -EFAULT;
+	*va = (void __force __iomem *)(ft->win + (addr - base));
+	*mapped_len = min_t(u64, len, ft->win_size - (addr - base));
+	return 0;
+}
+
+static void fake_notify_vq(struct vhost_device *vdev, unsigned int index)
+{
+	to_fake(vdev)->vq_notifications++;
+}
+
 static const struct vhost_transport_ops fake_ops = {
 	.get_driver_features = fake_get_driver_features,
 	.set_device_features = fake_set_device_features,
@@ -80,6 +118,9 @@ static const struct vhost_transport_ops fake_ops = {
 	.set_config = fake_set_config,
 	.get_config = fake_get_config,
 	.notify_config = fake_notify_config,
+	.get_vq = fake_get_vq,
+	.translate = fake_translate,
+	.notify_vq = fake_notify_vq,
 };
 
 static void fake_release(struct vhost_device *vdev)
@@ -96,6 +137,10 @@ struct fake_client_state {
 	int probed, removed, started, stopped, config_changes;
 	int start_ret;
 	u64 reject_features;	/* validate_features refuses these bits */
+	unsigned int create_vqs;	/* start() creates this many queues */
+	int create_ret;
+	struct vhost_vq *vqs[2];
+	int kicks;
 };
 
 static struct fake_client_state client;
@@ -121,9 +166,23 @@ static int fake_validate(struct vhost_device *vdev, u64 features)
 	return features & client.reject_features ? -EINVAL : 0;
 }
 
+static void fake_vq_kicked(struct vhost_vq *vq)
+{
+	client.kicks++;
+}
+
 static int fake_start(struct vhost_device *vdev)
 {
+	static vhost_vq_callback_t *cbs[] = { fake_vq_kicked, fake_vq_kicked };
+	static const char *const names[] = { "rx", "tx" };
+
 	client.started++;
+	if (client.create_vqs) {
+		client.create_ret = vhost_create_vqs(vdev, client.create_vqs,
+						     cbs, names, client.vqs);
+		if (client.create_ret)
+			return client.create_ret;
+	}
 	return client.start_ret;
 }
 
@@ -424,6 +483,188 @@ static void init_refuses_bad_arguments(struct kunit *test)
 					  NULL));
 }
 
+/* The driver side of a queue: the virtio core's split ring. */
+#define VQ_NUM		8
+#define VQ_ALIGN	64
+#define WIN_SIZE	(4 * PAGE_SIZE)
+
+struct drv_side {
+	struct virtio_device vdev;
+	struct virtqueue *vq;
+	struct vring vr;
+	u8 *out, *in;
+	int kicks;
+};
+
+static bool drv_notify(struct virtqueue *vq)
+{
+	container_of(vq->vdev, struct drv_side, vdev)->kicks++;
+	return true;
+}
+
+static void drv_callback(struct virtqueue *vq)
+{
+}
+
+static struct drv_side *drv_setup(struct kunit *test, struct fake_transport *ft,
+				  unsigned int num)
+{
+	struct drv_side *d = kunit_kzalloc(test, sizeof(*d), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, d);
+	ft->win = kunit_kzalloc(test, WIN_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ft->win);
+	ft->win_size = WIN_SIZE;
+	d->vdev.features = BIT_ULL(VIRTIO_F_VERSION_1);
+	INIT_LIST_HEAD(&d->vdev.vqs);
+	spin_lock_init(&d->vdev.vqs_list_lock);
+	d->vq = vring_new_virtqueue(0, VQ_NUM, VQ_ALIGN, &d->vdev, true, false,
+				    ft->win, drv_notify, drv_callback, "kunit");
+	KUNIT_ASSERT_NOT_NULL(test, d->vq);
+	vring_init(&d->vr, VQ_NUM, ft->win, VQ_ALIGN);
+	/* Buffers in the second half of the window. */
+	d->out = ft->win + WIN_SIZE / 2;
+	d->in = d->out + 256;
+	ft->vq_cfg[0].num = num;
+	ft->vq_cfg[0].desc = virt_to_phys(d->vr.desc);
+	ft->vq_cfg[0].avail = virt_to_phys(d->vr.avail);
+	ft->vq_cfg[0].used = virt_to_phys(d->vr.used);
+	return d;
+}
+
+static void drv_teardown(struct drv_side *d)
+{
+	while (virtqueue_detach_unused_buf(d->vq))
+		;
+	vring_del_virtqueue(d->vq);
+}
+
+/* The driver side offers "hello" to read and 64 bytes to write. */
+static void drv_post(struct kunit *test, struct drv_side *d)
+{
+	struct scatterlist out, in, *sgs[] = { &out, &in };
+
+	memcpy(d->out, "hello", 5);
+	sg_init_one(&out, d->out, 5);
+	sg_init_one(&in, d->in, 64);
+	KUNIT_ASSERT_EQ(test, 0,
+			virtqueue_add_sgs(d->vq, sgs, 1, 1, d, GFP_KERNEL));
+	virtqueue_kick(d->vq);
+}
+
+static void queue_round_trip(struct kunit *test)
+{
+	struct fake_transport *ft = fake_add(test, TEST_DEVICE_ID, TEST_VENDOR);
+	struct drv_side *d = drv_setup(test, ft, VQ_NUM);
+	struct vhost_buf buf;
+	unsigned int len;
+	char got[8] = {};
+
+	client.create_vqs = 1;
+	KUNIT_ASSERT_TRUE(test, bring_up(ft) & VIRTIO_CONFIG_S_DRIVER_OK);
+	KUNIT_ASSERT_EQ(test, client.create_ret, 0);
+
+	drv_post(test, d);
+	vhost_vq_kicked(&ft->vdev, 0);
+	KUNIT_EXPECT_EQ(test, client.kicks, 1);
+	/* A kick for a queue that does not exist is dropped. */
+	vhost_vq_kicked(&ft->vdev, 7);
+	KUNIT_EXPECT_EQ(test, client.kicks, 1);
+
+	vhost_buf_init(&buf);
+	KUNIT_ASSERT_EQ(test, vhost_vq_get_buf(client.vqs[0], &buf), 1);
+	KUNIT_EXPECT_EQ(test, vhost_buf_readable(&buf), 5);
+	KUNIT_EXPECT_EQ(test, vhost_buf_writable(&buf), 64);
+	KUNIT_EXPECT_EQ(test, vhost_buf_pull(&buf, got, sizeof(got)), 5);
+	KUNIT_EXPECT_STREQ(test, got, "hello");
+	KUNIT_EXPECT_EQ(test, vhost_buf_push(&buf, "world!", 6), 6);
+	KUNIT_EXPECT_EQ(test, vhost_vq_put_buf(client.vqs[0], &buf), 0);
+	vhost_buf_release(&buf);
+	vhost_vq_kick(client.vqs[0]);
+	KUNIT_EXPECT_EQ(test, ft->vq_notifications, 1);
+
+	KUNIT_EXPECT_PTR_EQ(test, virtqueue_get_buf(d->vq, &len), (void *)d);
+	KUNIT_EXPECT_EQ(test, len, 6);
+	KUNIT_EXPECT_MEMEQ(test, d->in, "world!", 6);
+	KUNIT_EXPECT_EQ(test, vhost_vq_get_buf(client.vqs[0], &buf), 0);
+
+	/* Notification suppression: the driver side asks for no interrupt. */
+	virtqueue_disable_cb(d->vq);
+	drv_post(test, d);
+	KUNIT_ASSERT_EQ(test, vhost_vq_get_buf(client.vqs[0], &buf), 1);
+	KUNIT_EXPECT_EQ(test, vhost_vq_put_buf(client.vqs[0], &buf), 0);
+	vhost_buf_release(&buf);
+	vhost_vq_kick(client.vqs[0]);
+	KUNIT_EXPECT_EQ(test, ft->vq_notifications, 1);
+
+	/* A reset deletes the queues. */
+	KUNIT_EXPECT_EQ(test, drv_write_status(ft, 0), 0);
+	KUNIT_EXPECT_NULL(test, rcu_access_pointer(ft->vdev.vq_set));
+	vhost_vq_kicked(&ft->vdev, 0);
+	KUNIT_EXPECT_EQ(test, client.kicks, 1);
+	drv_teardown(d);
+	vhost_device_unregister(&ft->vdev);
+}
+
+static void queue_malformed_fails_device(struct kunit *test)
+{
+	struct fake_transport *ft = fake_add(test, TEST_DEVICE_ID, TEST_VENDOR);
+	struct drv_side *d = drv_setup(test, ft, VQ_NUM);
+	struct vhost_buf buf;
+	u16 head;
+
+	client.create_vqs = 1;
+	KUNIT_ASSERT_TRUE(test, bring_up(ft) & VIRTIO_CONFIG_S_DRIVER_OK);
+	drv_post(test, d);
+	/* The "driver side" points its buffer outside the window. */
+	head = virtio16_to_cpu(&d->vdev, d->vr.avail->ring[0]);
+	KUNIT_ASSERT_LT(test, head, VQ_NUM);
+	d->vr.desc[head].addr = cpu_to_virtio64(&d->vdev, 0xdead0000ULL);
+
+	vhost_buf_init(&buf);
+	KUNIT_EXPECT_LT(test, vhost_vq_get_buf(client.vqs[0], &buf), 0);
+	vhost_buf_release(&buf);
+	flush_work(&ft->vdev.fail_work);
+	KUNIT_EXPECT_TRUE(test, ft->device_status & VIRTIO_CONFIG_S_NEEDS_RESET);
+	KUNIT_EXPECT_EQ(test, client.stopped, 1);
+	KUNIT_EXPECT_NULL(test, rcu_access_pointer(ft->vdev.vq_set));
+	drv_teardown(d);
+	vhost_device_unregister(&ft->vdev);
+}
+
+static void queue_setup_is_checked(struct kunit *test)
+{
+	struct fake_transport *ft = fake_add(test, TEST_DEVICE_ID, TEST_VENDOR);
+	struct drv_side *d = drv_setup(test, ft, 3);	/* not a power of 2 */
+	vhost_vq_callback_t *cbs[] = { NULL };
+	const char *const names[] = { "q" };
+	struct vhost_vq *vq;
+
+	/* Before DRIVER_OK there are no queues to create. */
+	KUNIT_EXPECT_EQ(test, -EIO,
+			vhost_create_vqs(&ft->vdev, 1, cbs, names, &vq));
+	client.create_vqs = 1;
+	KUNIT_EXPECT_TRUE(test, bring_up(ft) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	KUNIT_EXPECT_EQ(test, client.create_ret, -EINVAL);
+
+	/* A ring outside the window is refused too. */
+	drv_write_status(ft, 0);
+	ft->vq_cfg[0].num = VQ_NUM;
+	ft->vq_cfg[0].used = 0x1000;
+	KUNIT_EXPECT_TRUE(test, bring_up(ft) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	KUNIT_EXPECT_LT(test, client.create_ret, 0);
+
+	/* A queue the driver side did not enable. */
+	drv_write_status(ft, 0);
+	client.create_vqs = 2;
+	ft->vq_cfg[0].used = virt_to_phys(d->vr.used);
+	KUNIT_EXPECT_TRUE(test, bring_up(ft) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	KUNIT_EXPECT_EQ(test, client.create_ret, -EINVAL);
+	KUNIT_EXPECT_NULL(test, rcu_access_pointer(ft->vdev.vq_set));
+	drv_teardown(d);
+	vhost_device_unregister(&ft->vdev);
+}
+
 static struct kunit_case vhost_bus_cases[] = {
 	KUNIT_CASE(match_exact_and_wildcard),
 	KUNIT_CASE(probe_publishes_features_and_config),
@@ -436,6 +677,9 @@ static struct kunit_case vhost_bus_cases[] = {
 	KUNIT_CASE(config_generation_and_bounds),
 	KUNIT_CASE(sysfs_and_release),
 	KUNIT_CASE(init_refuses_bad_arguments),
+	KUNIT_CASE(queue_round_trip),
+	KUNIT_CASE(queue_malformed_fails_device),
+	KUNIT_CASE(queue_setup_is_checked),
 	{}
 };
 

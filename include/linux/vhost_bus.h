@@ -27,10 +27,28 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/vringh.h>
 #include <linux/workqueue.h>
 
 struct vhost_device;
 struct vhost_transport;
+struct vhost_vq_set;
+
+/**
+ * struct vhost_vq_config - a queue as the driver side set it up
+ * @num: queue size (entries)
+ * @desc: bus address of the descriptor table on the driver side
+ * @avail: bus address of the available ring
+ * @used: bus address of the used ring
+ *
+ * Untrusted: vringh checks the size and that each part lies in a window.
+ */
+struct vhost_vq_config {
+	unsigned int num;
+	u64 desc;
+	u64 avail;
+	u64 used;
+};
 
 /**
  * struct vhost_transport_ops - what a transport implements for its devices
@@ -47,10 +65,18 @@ struct vhost_transport;
  *	side last wrote them (for the writable fields of a device config).
  * @notify_config: tell the driver side that config space changed (virtio's
  *	configuration change notification).
+ * @get_vq: read the setup of queue @index as the driver side wrote it;
+ *	return -EINVAL if the queue is not enabled.  Needed for queues.
+ * @translate: map driver-side bus addresses [@addr, @addr + @len) into a
+ *	window kept mapped while the device runs: store the local address
+ *	and how many bytes from @addr are contiguous there; return -EFAULT
+ *	if @addr is in no window.  Called in any context, without the lock.
+ * @notify_vq: interrupt the driver side for used buffers of queue @index.
+ *	Called in any context, without the lock.
  *
- * Every op is called in process context with the device's lock held, and
- * may sleep.  Values read from the driver side are untrusted: the core
- * checks them.
+ * Unless said otherwise, ops are called in process context with the
+ * device's lock held, and may sleep.  Values read from the driver side
+ * are untrusted: the core checks them.
  */
 struct vhost_transport_ops {
 	u64 (*get_driver_features)(struct vhost_device *vdev);
@@ -62,6 +88,11 @@ struct vhost_transport_ops {
 	void (*get_config)(struct vhost_device *vdev, unsigned int offset,
 			   void *buf, unsigned int len);
 	void (*notify_config)(struct vhost_device *vdev);
+	int (*get_vq)(struct vhost_device *vdev, unsigned int index,
+		      struct vhost_vq_config *cfg);
+	int (*translate)(struct vhost_device *vdev, u64 addr, u64 len,
+			 void __iomem **va, u64 *mapped_len);
+	void (*notify_vq)(struct vhost_device *vdev, unsigned int index);
 };
 
 /**
@@ -87,6 +118,7 @@ struct vhost_transport_ops {
  * @failed: DEVICE_NEEDS_RESET is set; only a reset clears it
  * @fail_reason: why vhost_device_fail() was called, for the log
  * @fail_work: applies vhost_device_fail() in process context
+ * @vq_set: the queues between DRIVER_OK and reset, RCU-protected
  *
  * @client is written under @status_lock; fields from @features down are
  * protected by @lock.
@@ -111,6 +143,7 @@ struct vhost_device {
 	bool failed;
 	const char *fail_reason;
 	struct work_struct fail_work;
+	struct vhost_vq_set __rcu *vq_set;
 };
 
 #define to_vhost_device(d)	container_of_const(d, struct vhost_device, dev)
@@ -237,5 +270,72 @@ struct vhost_transport {
 
 int vhost_transport_register(struct vhost_transport *t);
 void vhost_transport_unregister(struct vhost_transport *t);
+
+struct vhost_vq;
+typedef void vhost_vq_callback_t(struct vhost_vq *vq);
+
+/**
+ * struct vhost_vq - a virtqueue seen from the device side
+ * @vdev: the device
+ * @index: the queue index
+ * @name: for the log
+ * @callback: called when the driver side kicks the queue
+ * @priv: the client's data
+ * @vrh: the ring, private to the core
+ */
+struct vhost_vq {
+	struct vhost_device *vdev;
+	unsigned int index;
+	const char *name;
+	vhost_vq_callback_t *callback;
+	void *priv;
+	struct vringh vrh;
+};
+
+/**
+ * struct vhost_vq_set - the queues of a device, private to the core
+ * @nvqs: number of queues
+ * @vqs: the queues
+ */
+struct vhost_vq_set {
+	unsigned int nvqs;
+	struct vhost_vq vqs[] __counted_by(nvqs);
+};
+
+#define VHOST_BUF_SEGS	8
+
+/**
+ * struct vhost_buf - one buffer (a descriptor chain) taken from a queue
+ * @in: what the device reads: the driver side's out-buffers
+ * @out: what the device writes: the driver side's in-buffers
+ * @in_vec: inline segments of @in; longer chains allocate
+ * @out_vec: inline segments of @out
+ * @head: the chain's head, private to the core
+ * @written: bytes pushed into @out, reported as the used length
+ */
+struct vhost_buf {
+	struct vringh_mmiov in;
+	struct vringh_mmiov out;
+	struct vringh_mmio_vec in_vec[VHOST_BUF_SEGS];
+	struct vringh_mmio_vec out_vec[VHOST_BUF_SEGS];
+	u16 head;
+	u32 written;
+};
+
+int vhost_create_vqs(struct vhost_device *vdev, unsigned int nvqs,
+		     vhost_vq_callback_t *callbacks[],
+		     const char *const names[], struct vhost_vq *vqs[]);
+void vhost_vq_kicked(struct vhost_device *vdev, unsigned int index);
+void vhost_buf_init(struct vhost_buf *buf);
+void vhost_buf_release(struct vhost_buf *buf);
+int vhost_vq_get_buf(struct vhost_vq *vq, struct vhost_buf *buf);
+ssize_t vhost_buf_pull(struct vhost_buf *buf, void *dst, size_t len);
+ssize_t vhost_buf_push(struct vhost_buf *buf, const void *src, size_t len);
+size_t vhost_buf_readable(const struct vhost_buf *buf);
+size_t vhost_buf_writable(const struct vhost_buf *buf);
+int vhost_vq_put_buf(struct vhost_vq *vq, struct vhost_buf *buf);
+void vhost_vq_kick(struct vhost_vq *vq);
+bool vhost_vq_enable_cb(struct vhost_vq *vq);
+void vhost_vq_disable_cb(struct vhost_vq *vq);
 
 #endif /* _LINUX_VHOST_BUS_H */
