@@ -31,6 +31,8 @@ static DEFINE_IDA(vhost_index_ida);
 				 VIRTIO_CONFIG_S_NEEDS_RESET |		\
 				 VIRTIO_CONFIG_S_FAILED)
 
+#define VHOST_MODALIAS_FMT	"vhost:d%08Xv%08X"
+
 static bool vhost_id_match(const struct vhost_device *vdev,
 			   const struct vhost_device_id *id)
 {
@@ -56,7 +58,7 @@ static int vhost_bus_uevent(const struct device *dev,
 {
 	const struct vhost_device *vdev = to_vhost_device(dev);
 
-	return add_uevent_var(env, "MODALIAS=vhost:d%08Xv%08X",
+	return add_uevent_var(env, "MODALIAS=" VHOST_MODALIAS_FMT,
 			      vdev->id.device, vdev->id.vendor);
 }
 
@@ -463,34 +465,35 @@ static ssize_t modalias_show(struct device *dev, struct device_attribute *attr,
 {
 	struct vhost_device *vdev = to_vhost_device(dev);
 
-	return sysfs_emit(buf, "vhost:d%08Xv%08X\n", vdev->id.device,
+	return sysfs_emit(buf, VHOST_MODALIAS_FMT "\n", vdev->id.device,
 			  vdev->id.vendor);
 }
 static DEVICE_ATTR_RO(modalias);
 
-static ssize_t features_show(struct device *dev, struct device_attribute *attr,
-			     char *buf)
+/* Feature bits as they are now, offered or negotiated. */
+static ssize_t vhost_show_features(struct device *dev, char *buf,
+				   bool negotiated)
 {
 	struct vhost_device *vdev = to_vhost_device(dev);
 	u64 features;
 
 	mutex_lock(&vdev->lock);
-	features = vdev->features;
+	features = negotiated ? vdev->negotiated : vdev->features;
 	mutex_unlock(&vdev->lock);
 	return sysfs_emit(buf, "0x%016llx\n", features);
+}
+
+static ssize_t features_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	return vhost_show_features(dev, buf, false);
 }
 static DEVICE_ATTR_RO(features);
 
 static ssize_t negotiated_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
-	struct vhost_device *vdev = to_vhost_device(dev);
-	u64 features;
-
-	mutex_lock(&vdev->lock);
-	features = vdev->negotiated;
-	mutex_unlock(&vdev->lock);
-	return sysfs_emit(buf, "0x%016llx\n", features);
+	return vhost_show_features(dev, buf, true);
 }
 static DEVICE_ATTR_RO(negotiated);
 

@@ -162,7 +162,6 @@ static int vhost_transport_allow_link(struct config_item *src,
 		module_put(client->drv->driver.owner);
 		goto err;
 	}
-	vdev->transport = tg->t;
 	b->vdev = vdev;
 	list_add_tail(&b->node, &tg->bindings);
 	mutex_unlock(&vhost_cfs_lock);
@@ -309,7 +308,6 @@ int vhost_transport_register(struct vhost_transport *t)
 				       PTR_ERR(vdev));
 				continue;
 			}
-			vdev->transport = t;
 			b->vdev = vdev;
 		}
 		mutex_unlock(&vhost_cfs_lock);

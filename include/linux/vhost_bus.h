@@ -101,7 +101,6 @@ struct vhost_transport_ops {
  * @index: unique index, the N of the device name "vhostN"
  * @id: virtio device and vendor id
  * @ops: the transport's ops
- * @transport: the transport that created the device, NULL if none
  * @release: the transport's destructor
  * @status_lock: serialises status transitions and the client callbacks
  *	they make (validate_features, start, stop, config_changed)
@@ -128,7 +127,6 @@ struct vhost_device {
 	int index;
 	struct vhost_device_id id;
 	const struct vhost_transport_ops *ops;
-	struct vhost_transport *transport;
 	void (*release)(struct vhost_device *vdev);
 	struct mutex status_lock;	/* status transitions, client callbacks */
 	struct mutex lock;		/* the fields below, transport ops */

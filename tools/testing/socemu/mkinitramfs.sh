@@ -41,10 +41,6 @@ cp "$CACHE/src/tools/testing/selftests/kselftest/ktap_helpers.sh" \
 		mkdir -p "$KSFT/$(dirname "$f")"
 		cp -p "$f" "$KSFT/$f"
 	done)
-# Programs built for the guest (kselftests and the like).
-if [ -d "$CACHE/guest-bin" ]; then
-	cp -a "$CACHE/guest-bin/." "$ROOT/usr/bin/"
-fi
 
 (cd "$ROOT" && find . | sort | cpio -o -H newc --quiet -R 0:0) |
 	gzip -1 > "$OUTPUT.tmp"
