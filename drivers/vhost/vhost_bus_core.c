@@ -163,7 +163,8 @@ static u8 vhost_negotiate_locked(struct vhost_device *vdev, u8 status)
  *   needs FEATURES_OK first;
  * - clearing a bit other than by reset, setting DRIVER_OK without
  *   FEATURES_OK, or an unknown bit fails the device (DEVICE_NEEDS_RESET);
- * - FAILED from the driver side stops the client.
+ * - FAILED from the driver side stops the client; a later driver may
+ *   negotiate again without a reset, as Linux's virtio core does.
  *
  * After DEVICE_NEEDS_RESET only a reset is acted upon.
  */
@@ -193,10 +194,14 @@ void vhost_device_status_changed(struct vhost_device *vdev)
 		vhost_fail_locked(vdev, "status bits cleared without a reset");
 		goto out;
 	}
-	if (new & VIRTIO_CONFIG_S_FAILED) {
+	if ((new & VIRTIO_CONFIG_S_FAILED) &&
+	    !(old & VIRTIO_CONFIG_S_FAILED)) {
+		/*
+		 * The driver gave up. Linux does not reset before the next
+		 * driver probes, so negotiation goes on with FAILED set.
+		 */
 		dev_info(&vdev->dev, "the driver side gave up (FAILED)\n");
 		vhost_stop_client(vdev);
-		goto publish;
 	}
 	if ((new & VIRTIO_CONFIG_S_FEATURES_OK) &&
 	    !(old & VIRTIO_CONFIG_S_FEATURES_OK))
@@ -223,7 +228,6 @@ void vhost_device_status_changed(struct vhost_device *vdev)
 		vdev->started = true;
 		mutex_unlock(&vdev->lock);
 	}
-publish:
 	mutex_lock(&vdev->lock);
 	vdev->status = new;
 	vdev->ops->set_status(vdev, new);

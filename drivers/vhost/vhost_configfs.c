@@ -17,6 +17,14 @@
  * never held across configfs_register_group() or
  * configfs_unregister_group(), which take configfs' own locks that are
  * held when allow_link() and drop_link() are called.
+ *
+ * The directories of transports are created and removed by a work item,
+ * never by vhost_transport_register() or vhost_transport_unregister()
+ * themselves: transports register from callbacks that configfs calls with
+ * its own locks held (an endpoint function is bound by a symlink in
+ * /sys/kernel/config/pci_ep), and configfs' directory locks share lockdep
+ * classes across subsystems.  A transport is bound only once its
+ * directory shows.
  */
 
 #include <linux/configfs.h>
@@ -40,6 +48,8 @@ struct vhost_transport_group {
 	struct list_head bindings;
 	struct list_head node;
 	bool dead;			/* being unregistered */
+	bool shown;			/* its directory is registered */
+	bool failed;			/* ... and could not be */
 };
 
 struct vhost_cfs_binding {
@@ -52,8 +62,8 @@ static DEFINE_MUTEX(vhost_cfs_lock);
 static LIST_HEAD(vhost_cfs_clients);
 static LIST_HEAD(vhost_cfs_transports);
 
-static void vhost_cfs_reap(struct work_struct *work);
-static DECLARE_WORK(vhost_cfs_reap_work, vhost_cfs_reap);
+static void vhost_cfs_sync(struct work_struct *work);
+static DECLARE_WORK(vhost_cfs_sync_work, vhost_cfs_sync);
 
 static struct config_group vhost_clients_group;
 static struct config_group vhost_transports_group;
@@ -194,7 +204,7 @@ static void vhost_transport_drop_link(struct config_item *src,
 	kfree(b);
 	/* configfs holds locks here that unregistering a group takes. */
 	if (reap)
-		schedule_work(&vhost_cfs_reap_work);
+		schedule_work(&vhost_cfs_sync_work);
 }
 
 static void vhost_transport_release(struct config_item *item)
@@ -217,33 +227,51 @@ static const struct config_item_type vhost_dir_type = {
 	.ct_owner = THIS_MODULE,
 };
 
-static void vhost_cfs_drop_group(struct vhost_transport_group *tg)
-{
-	configfs_unregister_group(&tg->group);
-	config_item_put(&tg->group.cg_item);
-}
-
-/* Remove the directories of departed transports whose last link went. */
-static void vhost_cfs_reap(struct work_struct *work)
+/*
+ * Bring the transport directories in line with the list: show those of
+ * new transports, remove those of departed transports whose last link
+ * went.
+ */
+static void vhost_cfs_sync(struct work_struct *work)
 {
 	struct vhost_transport_group *tg;
+	int ret;
 
 	for (;;) {
-		struct vhost_transport_group *found = NULL;
+		struct vhost_transport_group *drop = NULL, *show = NULL;
 
 		mutex_lock(&vhost_cfs_lock);
 		list_for_each_entry(tg, &vhost_cfs_transports, node) {
-			if (!tg->t && !tg->dead && list_empty(&tg->bindings)) {
+			if (!tg->t && list_empty(&tg->bindings)) {
 				tg->dead = true;
 				list_del(&tg->node);
-				found = tg;
+				drop = tg;
+				break;
+			}
+			if (!tg->shown && !tg->failed) {
+				show = tg;
 				break;
 			}
 		}
 		mutex_unlock(&vhost_cfs_lock);
-		if (!found)
+		if (drop) {
+			if (drop->shown)
+				configfs_unregister_group(&drop->group);
+			config_item_put(&drop->group.cg_item);
+		} else if (show) {
+			ret = configfs_register_group(&vhost_transports_group,
+						      &show->group);
+			mutex_lock(&vhost_cfs_lock);
+			show->shown = !ret;
+			show->failed = !!ret;
+			mutex_unlock(&vhost_cfs_lock);
+			if (ret)
+				pr_err("vhost: no configfs directory for transport %s: %d\n",
+				       config_item_name(&show->group.cg_item),
+				       ret);
+		} else {
 			return;
-		vhost_cfs_drop_group(found);
+		}
 	}
 }
 
@@ -262,9 +290,10 @@ static struct vhost_transport_group *vhost_find_tgroup(const char *name)
  * vhost_transport_register() - let userspace bind clients to a transport
  * @t: the transport, with a unique name and its add and del ops
  *
- * Creates /sys/kernel/config/vhost/transports/<name>.  If a transport of
- * that name went away while clients were bound, its directory is taken
- * over and the bound devices are created again.
+ * Creates /sys/kernel/config/vhost/transports/<name>, shortly after the
+ * call: it may be called with configfs locks held.  If a transport of that
+ * name went away while clients were bound, its directory is taken over and
+ * the bound devices are created again.
  *
  * Return: 0, -EINVAL for a bad name or missing ops, -EEXIST if a
  * transport of that name is registered, or another negative errno.
@@ -273,7 +302,6 @@ int vhost_transport_register(struct vhost_transport *t)
 {
 	struct vhost_transport_group *tg, *new;
 	struct vhost_cfs_binding *b;
-	int ret;
 
 	if (!t->name || !*t->name || strchr(t->name, '/') || !t->add ||
 	    !t->del)
@@ -314,18 +342,11 @@ int vhost_transport_register(struct vhost_transport *t)
 		config_item_put(&new->group.cg_item);
 		return 0;
 	}
-	mutex_unlock(&vhost_cfs_lock);
-
-	ret = configfs_register_group(&vhost_transports_group, &new->group);
-	if (ret) {
-		config_item_put(&new->group.cg_item);
-		return ret;
-	}
-	mutex_lock(&vhost_cfs_lock);
 	new->t = t;
 	t->group = new;
 	list_add_tail(&new->node, &vhost_cfs_transports);
 	mutex_unlock(&vhost_cfs_lock);
+	schedule_work(&vhost_cfs_sync_work);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vhost_transport_register);
@@ -336,13 +357,12 @@ EXPORT_SYMBOL_GPL(vhost_transport_register);
  *
  * Every device bound to it is deleted (the clients are removed first).
  * Its directory stays while links remain in it, to be taken over by the
- * next transport of the same name.
+ * next transport of the same name; without links it goes shortly after.
  */
 void vhost_transport_unregister(struct vhost_transport *t)
 {
 	struct vhost_transport_group *tg = t->group;
 	struct vhost_cfs_binding *b;
-	bool drop;
 
 	mutex_lock(&vhost_cfs_lock);
 	list_for_each_entry(b, &tg->bindings, node) {
@@ -352,14 +372,9 @@ void vhost_transport_unregister(struct vhost_transport *t)
 	}
 	tg->t = NULL;
 	t->group = NULL;
-	drop = list_empty(&tg->bindings);
-	if (drop) {
-		tg->dead = true;
-		list_del(&tg->node);
-	}
 	mutex_unlock(&vhost_cfs_lock);
-	if (drop)
-		vhost_cfs_drop_group(tg);
+	/* Without links, the directory goes (later: see the locking note). */
+	schedule_work(&vhost_cfs_sync_work);
 }
 EXPORT_SYMBOL_GPL(vhost_transport_unregister);
 
@@ -464,6 +479,6 @@ int __init vhost_configfs_init(void)
 
 void vhost_configfs_exit(void)
 {
-	flush_work(&vhost_cfs_reap_work);
+	flush_work(&vhost_cfs_sync_work);
 	configfs_unregister_subsystem(&vhost_cfs_subsys);
 }

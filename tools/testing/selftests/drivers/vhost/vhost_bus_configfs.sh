@@ -77,8 +77,8 @@ reload() {
 	rmmod vhost_test_transport || return 1
 	[ "$(ndevs)" -eq 0 ] || return 1
 	modprobe vhost_test_transport &&
-		[ -d $CFS/transports/vhost-test.0 ] &&
-		[ -d $CFS/transports/vhost-test.1 ] &&
+		wait_for "[ -d $CFS/transports/vhost-test.0 ] &&
+			  [ -d $CFS/transports/vhost-test.1 ]" &&
 		[ "$(cat $CFS/clients/$CLIENT/device)" = 0xfff0 ]
 }
 ktap_test_result "clients and transports are listed in configfs" reload
@@ -87,7 +87,7 @@ bind() {
 	ln -s $CFS/clients/$CLIENT $CFS/transports/vhost-test.0/ || return 1
 	d=$(dev_of)
 	[ -n "$d" ] && [ -e $BUS/$d/driver ] &&
-		[ "$(cat $BUS/$d/features)" = 0x0000000000000003 ] &&
+		[ "$(cat $BUS/$d/features)" = 0x0000000100000003 ] &&
 		[ "$(cat $BUS/$d/status)" = 0x00 ]
 }
 ktap_test_result "a symlink binds the client and creates a device" bind
@@ -162,7 +162,7 @@ transport_gone() {
 	[ "$(ndevs)" -eq 0 ] || return 1
 	# The bound transport's directory and link stay...
 	[ -L $CFS/transports/vhost-test.1/$CLIENT ] || return 1
-	[ ! -e $CFS/transports/vhost-test.0 ] || return 1
+	wait_for "[ ! -e $CFS/transports/vhost-test.0 ]" || return 1
 	# ...and the device comes back with the transport.
 	modprobe vhost_test_transport || return 1
 	[ "$(ndevs)" -eq 1 ] && [ -e "$BUS/$(dev_of)/driver" ]
@@ -180,7 +180,7 @@ ktap_test_result "a departed transport's directory goes with its last link" \
 
 unload() {
 	rmmod vhost_test_client || return 1
-	[ -z "$(ls $CFS/clients)" ] && [ -z "$(ls $CFS/transports)" ]
+	[ -z "$(ls $CFS/clients)" ] && wait_for "[ -z \"\$(ls $CFS/transports)\" ]"
 }
 ktap_test_result "unloading the client removes its configfs entries" unload
 
