@@ -42,6 +42,19 @@ cp "$CACHE/src/tools/testing/selftests/kselftest/ktap_helpers.sh" \
 		cp -p "$f" "$KSFT/$f"
 	done)
 
+# Test programs, static, against the tree's UAPI headers: upstream
+# tools/pci/pcitest and the series' C kselftests.
+UAPI_INC=$(mktemp -d)
+mkdir -p "$UAPI_INC/linux"
+cp "$CACHE/src/include/uapi/linux/pcitest.h" \
+	"$CACHE/src/include/uapi/linux/virtio_pci_epf.h" "$UAPI_INC/linux/"
+gcc -static -O2 -Wall -I"$UAPI_INC" -o "$ROOT/usr/bin/pcitest" \
+	"$CACHE/src/tools/pci/pcitest.c"
+gcc -static -O2 -Wall -Wextra -I"$UAPI_INC" \
+	-o "$KSFT/drivers/pci_epf_vhost/hostile_rc" \
+	"$HERE/../selftests/drivers/pci_epf_vhost/hostile_rc.c"
+rm -rf "$UAPI_INC"
+
 (cd "$ROOT" && find . | sort | cpio -o -H newc --quiet -R 0:0) |
 	gzip -1 > "$OUTPUT.tmp"
 mv "$OUTPUT.tmp" "$OUTPUT"

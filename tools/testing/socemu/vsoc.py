@@ -37,6 +37,10 @@ CACHE = os.environ.get('VHOST_SOC_CACHE') or os.path.join(
 
 RAM = '512M'
 VECTORS = 4
+# Windows onto the peer's RAM: 0 for the rig's self-tests and the host
+# bridge's inbound path, 1..3 for the emulated endpoint's outbound windows.
+WINDOWS = 4
+MAX_DOORBELLS = 2
 SHM_SIZE = '4M'
 
 # Lines of a kernel log that fail the run whatever the tests said.
@@ -57,7 +61,7 @@ class Boot:
         self.name = name
         self.topology = topology
         self.timeout = timeout
-        self.vms = vms          # role -> [test, ...]
+        self.vms = vms          # role -> [[test, ...], ...], one list a boot
 
 
 def read_plan(path):
@@ -73,7 +77,9 @@ def read_plan(path):
             vms = {}
             for spec in line[3:]:
                 role, _, tests = spec.partition('=')
-                vms[role] = [t for t in tests.split(',') if t]
+                # "a,b+c": the VM runs a and b, reboots, then runs c.
+                vms[role] = [[t for t in seg.split(',') if t]
+                             for seg in tests.split('+')]
             want = {'one': 1, 'two': 2}.get(topology)
             if want is None or len(vms) != want:
                 sys.exit(f'{path}:{lineno}: topology {topology} with {len(vms)} VMs')
@@ -117,10 +123,15 @@ def qemu_cmd(kernel, initrd, ram_file, peer_ram_file, server, ndoorbells,
            '-machine', 'q35,accel=tcg,memory-backend=ram', '-cpu', 'max',
            '-smp', '1', '-m', RAM,
            '-object', f'memory-backend-file,id=ram,size={RAM},'
-                      f'mem-path={ram_file},share=on',
-           '-object', f'memory-backend-file,id=peerram,size={RAM},'
-                      f'mem-path={peer_ram_file},share=on',
-           '-device', 'ivshmem-plain,memdev=peerram,bus=pcie.0,addr=0x10']
+                      f'mem-path={ram_file},share=on']
+    # Window 0 at slot 0x10, then the doorbells, then windows 1.. after
+    # them: socemu hands them out in slot order.
+    for i in range(WINDOWS):
+        slot = 0x10 if i == 0 else 0x10 + MAX_DOORBELLS + i
+        cmd += ['-object', f'memory-backend-file,id=peerram{i},size={RAM},'
+                           f'mem-path={peer_ram_file},share=on',
+                '-device', f'ivshmem-plain,memdev=peerram{i},bus=pcie.0,'
+                           f'addr={slot:#x}']
     for i in range(ndoorbells):
         cmd += ['-chardev', f'socket,path={server.sock},id=db{i}',
                 '-device', f'ivshmem-doorbell,chardev=db{i},vectors={VECTORS},'
@@ -133,7 +144,10 @@ def qemu_cmd(kernel, initrd, ram_file, peer_ram_file, server, ndoorbells,
 
 
 def run_boot(boot, kernel, initrd, logdir, timeout_scale):
-    """Boot the VMs of @boot at once; return {role: (console, ktap, timed_out)}."""
+    """Boot the VMs of @boot at once, rebooting those with several segments.
+
+    Return {role or role.bootN: [console, ktap, timed_out, tests]}.
+    """
     os.makedirs(logdir, exist_ok=True)
     tmpdir = tempfile.mkdtemp(prefix='vsoc-')
     shm = []
@@ -148,33 +162,47 @@ def run_boot(boot, kernel, initrd, logdir, timeout_scale):
             with open(path, 'wb') as f:
                 f.truncate(parse_size(RAM))
             shm.append(path)
-        for i, role in enumerate(roles):
-            peer = shm[(i + 1) % len(roles)]
-            console = os.path.join(logdir, f'{role}.console.log')
-            ktap = os.path.join(logdir, f'{role}.ktap')
+        def start(i, role, seg):
+            """Boot segment @seg of @role's VM; a later one is a reboot."""
+            key = role if seg == 0 else f'{role}.boot{seg + 1}'
+            console = os.path.join(logdir, f'{key}.console.log')
+            ktap = os.path.join(logdir, f'{key}.ktap')
             for p in (console, ktap):
                 if os.path.exists(p):
                     os.unlink(p)
-            append = f'vsoc.role={role} vsoc.tests={",".join(boot.vms[role])}'
-            cmd = qemu_cmd(kernel, initrd, shm[i], peer, server,
-                           2 if boot.topology == 'one' else 1,
+            tests = boot.vms[role][seg]
+            append = f'vsoc.role={role} vsoc.tests={",".join(tests)}'
+            cmd = qemu_cmd(kernel, initrd, shm[i], shm[(i + 1) % len(roles)],
+                           server, 2 if boot.topology == 'one' else 1,
                            console, ktap, append)
-            with open(os.path.join(logdir, f'{role}.qemu.cmd'), 'w') as f:
+            with open(os.path.join(logdir, f'{key}.qemu.cmd'), 'w') as f:
                 f.write(' '.join(cmd) + '\n')
-            qlog = open(os.path.join(logdir, f'{role}.qemu.log'), 'w')
+            qlog = open(os.path.join(logdir, f'{key}.qemu.log'), 'w')
             procs[role] = subprocess.Popen(cmd, stdout=qlog,
                                            stderr=subprocess.STDOUT,
                                            stdin=subprocess.DEVNULL)
             qlog.close()
-            out[role] = [console, ktap, False]
+            out[key] = [console, ktap, False, tests]
+            return key
+
+        current = {}
+        for i, role in enumerate(roles):
+            current[role] = (i, 0, start(i, role, 0))
         deadline = time.monotonic() + boot.timeout * timeout_scale
-        for role, proc in procs.items():
-            try:
-                proc.wait(max(1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-                out[role][2] = True
+        while current:
+            for role, (i, seg, key) in list(current.items()):
+                if procs[role].poll() is None:
+                    if time.monotonic() < deadline:
+                        continue
+                    procs[role].kill()
+                    procs[role].wait()
+                    out[key][2] = True
+                    del current[role]
+                elif seg + 1 < len(boot.vms[role]):
+                    current[role] = (i, seg + 1, start(i, role, seg + 1))
+                else:
+                    del current[role]
+            time.sleep(0.2)
     finally:
         for proc in procs.values():
             if proc.poll() is None:
@@ -291,8 +319,8 @@ def cmd_test(args):
         logdir = os.path.join(args.logs, boot.name)
         res = run_boot(boot, kernel, initrd, logdir, args.timeout_scale)
         took = time.monotonic() - start
-        for role, (console, ktap, timed_out) in res.items():
-            p, f, s, bad = parse_ktap(ktap, boot.vms[role])
+        for role, (console, ktap, timed_out, tests) in res.items():
+            p, f, s, bad = parse_ktap(ktap, tests)
             splats = scan_console(console)
             if timed_out:
                 f += 1
@@ -320,17 +348,17 @@ def cmd_test(args):
 def cmd_demo(args):
     kernel, initrd = ensure_built(args.flavour)
     boot = Boot('demo', 'two', 600,
-                {'ep': ['kunit:socemu_link_kunit'],
-                 'rc': ['kunit:socemu_link_kunit']})
+                {'ep': [['kunit:socemu_link_kunit']],
+                 'rc': [['kunit:socemu_link_kunit']]})
     logdir = os.path.join(args.logs, 'demo')
     print('vsoc: booting the EP SoC and the RC SoC (two VMs under TCG) ...')
     res = run_boot(boot, kernel, initrd, logdir, args.timeout_scale)
     rc = 0
-    for role, (console, ktap, timed_out) in res.items():
+    for role, (console, ktap, timed_out, tests) in res.items():
         print(f'--- {role} SoC, rig self-test ({ktap}) ---')
         with open(ktap, errors='replace') as f:
             sys.stdout.write(f.read())
-        p, f, s, bad = parse_ktap(ktap, boot.vms[role])
+        p, f, s, bad = parse_ktap(ktap, tests)
         splats = scan_console(console)
         if f or timed_out or splats:
             rc = 1
