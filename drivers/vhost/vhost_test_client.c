@@ -1,23 +1,79 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * A vhost client for the vhost bus selftests: it offers two feature bits,
+ * A vhost client for the vhost bus selftests: it offers VIRTIO_F_VERSION_1
+ * and two feature bits,
  * publishes a small config space and logs start and stop.  Its module
  * alias lets the selftests check that a transport adding a matching
  * device gets it loaded by udev or mdev.
+ *
+ * Its rules are there to be tested: it refuses feature bit 1 without bit 0
+ * (a subset of what it offers that it does not accept), and writing a
+ * string to /sys/kernel/debug/vhost_test_client/<device>/config changes
+ * its config space, which the driver side is told about.  The driver side
+ * peer is virtio_vhost_test.
  */
 
+#include <linux/debugfs.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <linux/vhost_bus.h>
+#include <linux/virtio_config.h>
 
 /* Outside the range of virtio device ids in use. */
 #define VHOST_TEST_DEVICE_ID	0xfff0
+#define VTC_CONFIG_LEN		16
+
+static struct dentry *vtc_debugfs;
+
+static ssize_t vtc_config_write(struct file *file, const char __user *ubuf,
+				size_t count, loff_t *ppos)
+{
+	struct vhost_device *vdev = file->private_data;
+	char config[VTC_CONFIG_LEN] = { };
+	int ret;
+
+	if (*ppos || !count || count > VTC_CONFIG_LEN - 1)
+		return -EINVAL;
+	if (copy_from_user(config, ubuf, count))
+		return -EFAULT;
+	ret = vhost_set_config(vdev, 0, config, sizeof(config));
+	return ret ?: count;
+}
+
+static const struct file_operations vtc_config_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = vtc_config_write,
+};
 
 static int vtc_probe(struct vhost_device *vdev)
 {
-	static const char config[] = "vhost-test";
+	static const char config[VTC_CONFIG_LEN] = "vhost-test";
+	struct dentry *dir;
+	int ret;
 
-	vhost_set_features(vdev, BIT_ULL(0) | BIT_ULL(1));
-	return vhost_set_config(vdev, 0, config, sizeof(config));
+	vhost_set_features(vdev, BIT_ULL(VIRTIO_F_VERSION_1) | BIT_ULL(0) |
+			   BIT_ULL(1));
+	ret = vhost_set_config(vdev, 0, config, sizeof(config));
+	if (ret)
+		return ret;
+	dir = debugfs_create_dir(dev_name(&vdev->dev), vtc_debugfs);
+	debugfs_create_file("config", 0200, dir, vdev, &vtc_config_fops);
+	return 0;
+}
+
+static void vtc_remove(struct vhost_device *vdev)
+{
+	debugfs_lookup_and_remove(dev_name(&vdev->dev), vtc_debugfs);
+}
+
+static int vtc_validate_features(struct vhost_device *vdev, u64 features)
+{
+	if ((features & BIT_ULL(1)) && !(features & BIT_ULL(0))) {
+		dev_info(&vdev->dev, "feature 1 needs feature 0: refused\n");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int vtc_start(struct vhost_device *vdev)
@@ -41,10 +97,30 @@ static struct vhost_driver vtc_driver = {
 	.driver.name = "vhost_test_client",
 	.id_table = vtc_ids,
 	.probe = vtc_probe,
+	.remove = vtc_remove,
+	.validate_features = vtc_validate_features,
 	.start = vtc_start,
 	.stop = vtc_stop,
 };
-module_vhost_driver(vtc_driver);
+
+static int __init vtc_init(void)
+{
+	int ret;
+
+	vtc_debugfs = debugfs_create_dir("vhost_test_client", NULL);
+	ret = vhost_driver_register(&vtc_driver);
+	if (ret)
+		debugfs_remove(vtc_debugfs);
+	return ret;
+}
+module_init(vtc_init);
+
+static void __exit vtc_exit(void)
+{
+	vhost_driver_unregister(&vtc_driver);
+	debugfs_remove(vtc_debugfs);
+}
+module_exit(vtc_exit);
 
 MODULE_DESCRIPTION("vhost client for the vhost bus selftests");
 MODULE_LICENSE("GPL");

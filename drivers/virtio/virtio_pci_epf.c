@@ -1,0 +1,561 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * virtio_pci_epf: virtio devices carried by a PCI endpoint function.
+ *
+ * The root complex end of the protocol of
+ * Documentation/PCI/endpoint/pci-vhost-function.rst: the function (served
+ * by pci-epf-vhost on the endpoint) shows a register block in BAR 0, and
+ * this driver registers a virtio device for it, so stock virtio drivers
+ * run on top with their rings in root complex memory.
+ *
+ * The function has no PCI ID of its own: bind this driver with new_id to
+ * the vendor and device ID the board vendor gave the function in configfs.
+ * Probe checks the magic and version of the register block and refuses
+ * anything else.
+ *
+ * Actions that need the device (status, queue enable, config writes) are
+ * commands: written to the mailbox, answered by the device. The device is
+ * another system: every wait for it is bounded by cmd_timeout_ms; a device
+ * that does not answer is marked broken, and the virtio device with it.
+ *
+ * Locking: vpe->cmd_lock (a mutex) serialises commands; the virtio core
+ * serialises status changes and queue setup; the interrupt handlers only
+ * read the ISR words and hand over to virtio.
+ */
+
+#include <linux/delay.h>
+#include <linux/interrupt.h>
+#include <linux/io.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/virtio.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_pci_epf.h>
+#include <linux/virtio_ring.h>
+
+static unsigned int cmd_timeout_ms = 2000;
+module_param(cmd_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(cmd_timeout_ms, "how long to wait for the device to answer a command, in ms (default 2000)");
+
+struct vpe_vq {
+	struct virtqueue *vq;
+	bool irq;			/* its own MSI-X vector is requested */
+};
+
+struct virtio_pci_epf {
+	struct virtio_device vdev;
+	struct pci_dev *pdev;
+	void __iomem *reg;
+	void __iomem *db;		/* doorbell, or NULL */
+	u32 db_data;
+	unsigned int config_size;
+	unsigned int num_queues;
+
+	struct mutex cmd_lock;		/* serialises commands */
+	u32 seq;
+	bool broken;
+
+	bool msix;
+	unsigned int nvectors;		/* allocated; vector 0 is requested */
+	unsigned int nvqs;
+	struct vpe_vq *vqs;
+};
+
+static struct virtio_pci_epf *to_vpe(struct virtio_device *vdev)
+{
+	return container_of(vdev, struct virtio_pci_epf, vdev);
+}
+
+static u32 vpe_rd(struct virtio_pci_epf *vpe, unsigned int off)
+{
+	return ioread32(vpe->reg + off);
+}
+
+static void vpe_wr(struct virtio_pci_epf *vpe, unsigned int off, u32 val)
+{
+	iowrite32(val, vpe->reg + off);
+}
+
+static void vpe_wr64(struct virtio_pci_epf *vpe, unsigned int off, u64 val)
+{
+	vpe_wr(vpe, off, lower_32_bits(val));
+	vpe_wr(vpe, off + 4, upper_32_bits(val));
+}
+
+/* Poll @off until it reads @want, for at most cmd_timeout_ms. */
+static int vpe_wait(struct virtio_pci_epf *vpe, unsigned int off, u32 want)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(cmd_timeout_ms);
+	unsigned int us = 10;
+
+	for (;;) {
+		if (vpe_rd(vpe, off) == want)
+			return 0;
+		if (time_after(jiffies, deadline))
+			return -ETIMEDOUT;
+		usleep_range(us, 2 * us);
+		us = min(2 * us, 5000U);
+	}
+}
+
+static int vpe_cmd(struct virtio_pci_epf *vpe, u32 cmd, u32 arg0, u32 arg1)
+{
+	struct device *dev = &vpe->pdev->dev;
+	u32 result;
+	int ret;
+
+	mutex_lock(&vpe->cmd_lock);
+	if (vpe->broken) {
+		ret = -EIO;
+		goto out;
+	}
+	vpe_wr(vpe, VIRTIO_PCI_EPF_CMD, cmd);
+	vpe_wr(vpe, VIRTIO_PCI_EPF_CMD_ARG0, arg0);
+	vpe_wr(vpe, VIRTIO_PCI_EPF_CMD_ARG1, arg1);
+	vpe->seq++;
+	/* MMIO writes are not reordered: the arguments land first. */
+	vpe_wr(vpe, VIRTIO_PCI_EPF_CMD_SEQ, vpe->seq);
+	if (vpe->db)
+		iowrite32(vpe->db_data, vpe->db);
+	ret = vpe_wait(vpe, VIRTIO_PCI_EPF_CMD_DONE, vpe->seq);
+	if (ret) {
+		dev_err(dev, "command %u (%#x, %#x): no answer in %u ms, device broken\n",
+			cmd, arg0, arg1, cmd_timeout_ms);
+		vpe->broken = true;
+		goto out;
+	}
+	result = vpe_rd(vpe, VIRTIO_PCI_EPF_CMD_RESULT);
+	if (result) {
+		ret = result < MAX_ERRNO ? -(int)result : -EIO;
+		dev_err(dev, "command %u (%#x, %#x) refused: %d\n", cmd, arg0,
+			arg1, ret);
+	}
+out:
+	mutex_unlock(&vpe->cmd_lock);
+	if (ret == -ETIMEDOUT)
+		virtio_break_device(&vpe->vdev);
+	return ret;
+}
+
+static void vpe_get(struct virtio_device *vdev, unsigned int offset,
+		    void *buf, unsigned int len)
+{
+	struct virtio_pci_epf *vpe = to_vpe(vdev);
+	u8 *p = buf;
+
+	if (offset > vpe->config_size || len > vpe->config_size - offset) {
+		dev_err(&vdev->dev, "config read [%u, +%u) beyond %u bytes\n",
+			offset, len, vpe->config_size);
+		memset(buf, 0, len);
+		return;
+	}
+	while (len--)
+		*p++ = ioread8(vpe->reg + VIRTIO_PCI_EPF_CONFIG + offset++);
+}
+
+static void vpe_set(struct virtio_device *vdev, unsigned int offset,
+		    const void *buf, unsigned int len)
+{
+	struct virtio_pci_epf *vpe = to_vpe(vdev);
+	const u8 *p = buf;
+
+	if (offset > vpe->config_size || len > vpe->config_size - offset) {
+		dev_err(&vdev->dev, "config write [%u, +%u) beyond %u bytes\n",
+			offset, len, vpe->config_size);
+		return;
+	}
+	while (len) {
+		unsigned int n = len >= 4 ? 4 : len >= 2 ? 2 : 1;
+		u32 v = 0;
+
+		memcpy(&v, p, n);
+		if (vpe_cmd(vpe, VIRTIO_PCI_EPF_CMD_CONFIG_WRITE,
+			    n << 16 | offset, le32_to_cpu((__force __le32)v)))
+			return;
+		p += n;
+		offset += n;
+		len -= n;
+	}
+}
+
+static u32 vpe_generation(struct virtio_device *vdev)
+{
+	return vpe_rd(to_vpe(vdev), VIRTIO_PCI_EPF_CONFIG_GEN);
+}
+
+static u8 vpe_get_status(struct virtio_device *vdev)
+{
+	return vpe_rd(to_vpe(vdev), VIRTIO_PCI_EPF_STATUS) & 0xff;
+}
+
+static void vpe_set_status(struct virtio_device *vdev, u8 status)
+{
+	/* virtio reads the status back: a refusal shows there. */
+	vpe_cmd(to_vpe(vdev), VIRTIO_PCI_EPF_CMD_SET_STATUS, status, 0);
+}
+
+static void vpe_reset(struct virtio_device *vdev)
+{
+	struct virtio_pci_epf *vpe = to_vpe(vdev);
+
+	if (vpe_cmd(vpe, VIRTIO_PCI_EPF_CMD_SET_STATUS, 0, 0))
+		return;
+	/* The reset is complete once the status reads 0. */
+	if (vpe_wait(vpe, VIRTIO_PCI_EPF_STATUS, 0)) {
+		dev_err(&vdev->dev, "reset: status still %#x after %u ms\n",
+			vpe_get_status(vdev), cmd_timeout_ms);
+		vpe->broken = true;
+		virtio_break_device(vdev);
+	}
+}
+
+static u64 vpe_get_features(struct virtio_device *vdev)
+{
+	struct virtio_pci_epf *vpe = to_vpe(vdev);
+
+	return (u64)vpe_rd(vpe, VIRTIO_PCI_EPF_DEVICE_FEATURES + 4) << 32 |
+	       vpe_rd(vpe, VIRTIO_PCI_EPF_DEVICE_FEATURES);
+}
+
+static int vpe_finalize_features(struct virtio_device *vdev)
+{
+	vring_transport_features(vdev);
+	/* The protocol is that of virtio 1.x: no legacy devices. */
+	if (!__virtio_test_bit(vdev, VIRTIO_F_VERSION_1)) {
+		dev_err(&vdev->dev, "the device does not offer VIRTIO_F_VERSION_1\n");
+		return -EINVAL;
+	}
+	vpe_wr64(to_vpe(vdev), VIRTIO_PCI_EPF_DRIVER_FEATURES, vdev->features);
+	return 0;
+}
+
+static bool vpe_notify(struct virtqueue *vq)
+{
+	struct virtio_pci_epf *vpe = to_vpe(vq->vdev);
+
+	vpe_wr(vpe, VIRTIO_PCI_EPF_QUEUE(vq->index) + VIRTIO_PCI_EPF_Q_NOTIFY,
+	       1);
+	if (vpe->db)
+		iowrite32(vpe->db_data, vpe->db);
+	return true;
+}
+
+static irqreturn_t vpe_config_irq(int irq, void *data)
+{
+	struct virtio_pci_epf *vpe = data;
+
+	virtio_config_changed(&vpe->vdev);
+	return IRQ_HANDLED;
+}
+
+/* One vector for everything: the ISR words say what happened. */
+static irqreturn_t vpe_shared_irq(int irq, void *data)
+{
+	struct virtio_pci_epf *vpe = data;
+	irqreturn_t ret = IRQ_NONE;
+	unsigned int i;
+
+	if (vpe_rd(vpe, VIRTIO_PCI_EPF_ISR_CONFIG)) {
+		vpe_wr(vpe, VIRTIO_PCI_EPF_ISR_CONFIG, 0);
+		virtio_config_changed(&vpe->vdev);
+		ret = IRQ_HANDLED;
+	}
+	if (vpe_rd(vpe, VIRTIO_PCI_EPF_ISR_QUEUE)) {
+		vpe_wr(vpe, VIRTIO_PCI_EPF_ISR_QUEUE, 0);
+		for (i = 0; i < vpe->nvqs; i++)
+			if (vpe->vqs[i].vq)
+				vring_interrupt(irq, vpe->vqs[i].vq);
+		ret = IRQ_HANDLED;
+	}
+	return ret;
+}
+
+static void vpe_free_irqs(struct virtio_pci_epf *vpe)
+{
+	struct pci_dev *pdev = vpe->pdev;
+	unsigned int i;
+
+	if (!vpe->nvectors)
+		return;
+	for (i = 0; i < vpe->nvqs; i++) {
+		if (vpe->vqs[i].irq)
+			free_irq(pci_irq_vector(pdev, i + 1), vpe->vqs[i].vq);
+		vpe->vqs[i].irq = false;
+	}
+	free_irq(pci_irq_vector(pdev, 0), vpe);
+	pci_free_irq_vectors(pdev);
+	vpe->nvectors = 0;
+}
+
+static void vpe_del_vqs(struct virtio_device *vdev)
+{
+	struct virtio_pci_epf *vpe = to_vpe(vdev);
+	unsigned int i;
+
+	vpe_free_irqs(vpe);
+	for (i = 0; i < vpe->nvqs; i++)
+		if (vpe->vqs[i].vq)
+			vring_del_virtqueue(vpe->vqs[i].vq);
+	kfree(vpe->vqs);
+	vpe->vqs = NULL;
+	vpe->nvqs = 0;
+}
+
+static int vpe_setup_irqs(struct virtio_pci_epf *vpe, unsigned int nvqs)
+{
+	struct pci_dev *pdev = vpe->pdev;
+	const char *name = dev_name(&vpe->vdev.dev);
+	int n, ret;
+
+	n = pci_alloc_irq_vectors(pdev, nvqs + 1, nvqs + 1, PCI_IRQ_MSIX);
+	if (n > 0) {
+		vpe->msix = true;
+		vpe_wr(vpe, VIRTIO_PCI_EPF_CONFIG_VECTOR, 0);
+		ret = request_irq(pci_irq_vector(pdev, 0), vpe_config_irq, 0,
+				  name, vpe);
+	} else {
+		n = pci_alloc_irq_vectors(pdev, 1, 1,
+					  PCI_IRQ_MSI | PCI_IRQ_INTX);
+		if (n < 0)
+			return n;
+		vpe->msix = false;
+		vpe_wr(vpe, VIRTIO_PCI_EPF_CONFIG_VECTOR,
+		       VIRTIO_PCI_EPF_NO_VECTOR);
+		ret = request_irq(pci_irq_vector(pdev, 0), vpe_shared_irq,
+				  IRQF_SHARED, name, vpe);
+	}
+	if (ret) {
+		pci_free_irq_vectors(pdev);
+		return ret;
+	}
+	vpe->nvectors = n;
+	return 0;
+}
+
+static int vpe_setup_vq(struct virtio_pci_epf *vpe, unsigned int index,
+			struct virtqueue_info *info)
+{
+	unsigned int base = VIRTIO_PCI_EPF_QUEUE(index);
+	u32 size_max = vpe_rd(vpe, base + VIRTIO_PCI_EPF_Q_SIZE_MAX);
+	struct virtqueue *vq;
+	u32 vector = VIRTIO_PCI_EPF_NO_VECTOR;
+	int ret;
+
+	if (!size_max || size_max > 32768) {
+		dev_err(&vpe->vdev.dev, "queue %u: the device offers size %u\n",
+			index, size_max);
+		return -EINVAL;
+	}
+	vq = vring_create_virtqueue(index, min(size_max, 256U), SMP_CACHE_BYTES,
+				    &vpe->vdev, true, true, info->ctx,
+				    vpe_notify, info->callback, info->name);
+	if (!vq)
+		return -ENOMEM;
+	vpe->vqs[index].vq = vq;
+
+	if (vpe->msix && info->callback) {
+		vector = index + 1;
+		ret = request_irq(pci_irq_vector(vpe->pdev, vector),
+				  vring_interrupt, 0, dev_name(&vpe->vdev.dev),
+				  vq);
+		if (ret)
+			return ret;
+		vpe->vqs[index].irq = true;
+	}
+	vpe_wr(vpe, base + VIRTIO_PCI_EPF_Q_SIZE, virtqueue_get_vring_size(vq));
+	vpe_wr64(vpe, base + VIRTIO_PCI_EPF_Q_DESC,
+		 virtqueue_get_desc_addr(vq));
+	vpe_wr64(vpe, base + VIRTIO_PCI_EPF_Q_DRIVER,
+		 virtqueue_get_avail_addr(vq));
+	vpe_wr64(vpe, base + VIRTIO_PCI_EPF_Q_DEVICE,
+		 virtqueue_get_used_addr(vq));
+	vpe_wr(vpe, base + VIRTIO_PCI_EPF_Q_VECTOR, vector);
+	return vpe_cmd(vpe, VIRTIO_PCI_EPF_CMD_QUEUE_ENABLE, index, 0);
+}
+
+static int vpe_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
+			struct virtqueue *vqs[],
+			struct virtqueue_info vqs_info[],
+			struct irq_affinity *desc)
+{
+	struct virtio_pci_epf *vpe = to_vpe(vdev);
+	unsigned int i;
+	int ret;
+
+	if (nvqs > vpe->num_queues) {
+		dev_err(&vdev->dev, "%u queues asked, the device has %u\n",
+			nvqs, vpe->num_queues);
+		return -EINVAL;
+	}
+	vpe->vqs = kcalloc(nvqs, sizeof(*vpe->vqs), GFP_KERNEL);
+	if (!vpe->vqs)
+		return -ENOMEM;
+	vpe->nvqs = nvqs;
+	ret = vpe_setup_irqs(vpe, nvqs);
+	if (ret)
+		goto err;
+	for (i = 0; i < nvqs; i++) {
+		vqs[i] = NULL;
+		if (!vqs_info[i].name)
+			continue;
+		ret = vpe_setup_vq(vpe, i, &vqs_info[i]);
+		if (ret)
+			goto err;
+		vqs[i] = vpe->vqs[i].vq;
+	}
+	return 0;
+err:
+	vpe_del_vqs(vdev);
+	return ret;
+}
+
+static const char *vpe_bus_name(struct virtio_device *vdev)
+{
+	return pci_name(to_vpe(vdev)->pdev);
+}
+
+static void vpe_synchronize_cbs(struct virtio_device *vdev)
+{
+	struct virtio_pci_epf *vpe = to_vpe(vdev);
+	unsigned int i;
+
+	for (i = 0; i < vpe->nvectors; i++)
+		synchronize_irq(pci_irq_vector(vpe->pdev, i));
+}
+
+static const struct virtio_config_ops vpe_config_ops = {
+	.get			= vpe_get,
+	.set			= vpe_set,
+	.generation		= vpe_generation,
+	.get_status		= vpe_get_status,
+	.set_status		= vpe_set_status,
+	.reset			= vpe_reset,
+	.find_vqs		= vpe_find_vqs,
+	.del_vqs		= vpe_del_vqs,
+	.synchronize_cbs	= vpe_synchronize_cbs,
+	.get_features		= vpe_get_features,
+	.finalize_features	= vpe_finalize_features,
+	.bus_name		= vpe_bus_name,
+};
+
+static void vpe_release(struct device *dev)
+{
+	struct virtio_device *vdev = dev_to_virtio(dev);
+
+	kfree(to_vpe(vdev));
+}
+
+/* The doorbell the device offers, if it is a sane place in one of its BARs. */
+static int vpe_map_doorbell(struct virtio_pci_epf *vpe)
+{
+	struct pci_dev *pdev = vpe->pdev;
+	u32 bar = vpe_rd(vpe, VIRTIO_PCI_EPF_DB_BAR);
+	u32 off = vpe_rd(vpe, VIRTIO_PCI_EPF_DB_OFFSET);
+
+	if (bar == VIRTIO_PCI_EPF_DB_NONE)
+		return 0;
+	if (bar >= PCI_STD_NUM_BARS || !(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) ||
+	    off % 4 || off > pci_resource_len(pdev, bar) - 4) {
+		dev_err(&pdev->dev, "doorbell at BAR%u+%#x is not in a memory BAR\n",
+			bar, off);
+		return -EINVAL;
+	}
+	vpe->db = pcim_iomap(pdev, bar, 0);
+	if (!vpe->db)
+		return -ENOMEM;
+	vpe->db += off;
+	vpe->db_data = vpe_rd(vpe, VIRTIO_PCI_EPF_DB_DATA);
+	return 0;
+}
+
+static int vpe_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct virtio_pci_epf *vpe;
+	void __iomem *reg;
+	u32 magic, version, device;
+	int ret;
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	if (pci_resource_len(pdev, 0) < VIRTIO_PCI_EPF_BAR_SIZE) {
+		dev_err(&pdev->dev, "BAR 0 of %llu bytes cannot hold the registers\n",
+			(u64)pci_resource_len(pdev, 0));
+		return -ENODEV;
+	}
+	ret = pcim_iomap_regions(pdev, BIT(0), KBUILD_MODNAME);
+	if (ret)
+		return ret;
+	reg = pcim_iomap_table(pdev)[0];
+	magic = ioread32(reg + VIRTIO_PCI_EPF_MAGIC_OFF);
+	version = ioread32(reg + VIRTIO_PCI_EPF_VERSION_OFF);
+	if (magic != VIRTIO_PCI_EPF_MAGIC || version != VIRTIO_PCI_EPF_VERSION) {
+		dev_err(&pdev->dev, "magic %#x version %u: not a version %d virtio endpoint function\n",
+			magic, version, VIRTIO_PCI_EPF_VERSION);
+		return -ENODEV;
+	}
+	device = ioread32(reg + VIRTIO_PCI_EPF_DEVICE_ID);
+	if (!device || device > U16_MAX) {
+		dev_err(&pdev->dev, "device id %#x: no vhost client is bound on the endpoint\n",
+			device);
+		return -ENODEV;
+	}
+	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (ret)
+		return ret;
+	pci_set_master(pdev);
+
+	vpe = kzalloc(sizeof(*vpe), GFP_KERNEL);
+	if (!vpe)
+		return -ENOMEM;
+	vpe->pdev = pdev;
+	vpe->reg = reg;
+	mutex_init(&vpe->cmd_lock);
+	vpe->config_size = min_t(u32, ioread32(reg + VIRTIO_PCI_EPF_CONFIG_SIZE),
+				 VIRTIO_PCI_EPF_CONFIG_MAX);
+	vpe->num_queues = min_t(u32, ioread32(reg + VIRTIO_PCI_EPF_NUM_QUEUES),
+				VIRTIO_PCI_EPF_MAX_QUEUES);
+	/* Start after whatever the last driver posted. */
+	vpe->seq = ioread32(reg + VIRTIO_PCI_EPF_CMD_SEQ);
+	vpe->vdev.id.device = device;
+	vpe->vdev.id.vendor = ioread32(reg + VIRTIO_PCI_EPF_VENDOR_ID);
+	vpe->vdev.config = &vpe_config_ops;
+	vpe->vdev.dev.parent = &pdev->dev;
+	vpe->vdev.dev.release = vpe_release;
+	ret = vpe_map_doorbell(vpe);
+	if (ret) {
+		kfree(vpe);
+		return ret;
+	}
+	pci_set_drvdata(pdev, vpe);
+	ret = register_virtio_device(&vpe->vdev);
+	if (ret) {
+		put_device(&vpe->vdev.dev);
+		return ret;
+	}
+	return 0;
+}
+
+static void vpe_remove(struct pci_dev *pdev)
+{
+	struct virtio_pci_epf *vpe = pci_get_drvdata(pdev);
+
+	unregister_virtio_device(&vpe->vdev);
+}
+
+/*
+ * No ID table: the function has no ID of its own and is bound with new_id
+ * (see the protocol document). An empty table would make new_id refuse
+ * every ID.
+ */
+static struct pci_driver vpe_driver = {
+	.name		= "virtio_pci_epf",
+	.probe		= vpe_probe,
+	.remove		= vpe_remove,
+};
+module_pci_driver(vpe_driver);
+
+MODULE_DESCRIPTION("virtio devices carried by a PCI endpoint function");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause) */
+/*
+ * Virtio over a PCI endpoint function: the register layout.
+ *
+ * The endpoint (pci-epf-vhost) is the virtio device, the root complex
+ * (virtio_pci_epf) the virtio driver. The function's BAR 0 is a register
+ * block in endpoint memory; the driver reads and writes it with 32-bit
+ * MMIO accesses, the device reads and writes its own memory. Each field
+ * has exactly one writer, named below. Commands carry every action that
+ * needs the device to act; the device answers them in order.
+ *
+ * The protocol is specified in Documentation/PCI/endpoint/pci-vhost-function.rst;
+ * this header and that document must agree.
+ *
+ * All fields are little-endian. 64-bit fields are two 32-bit words, low
+ * word first, and are written and read as two 32-bit accesses.
+ */
+#ifndef _UAPI_LINUX_VIRTIO_PCI_EPF_H
+#define _UAPI_LINUX_VIRTIO_PCI_EPF_H
+
+#define VIRTIO_PCI_EPF_MAGIC		0x46504556	/* "VEPF" */
+#define VIRTIO_PCI_EPF_VERSION		1
+
+/* Size of BAR 0, the register block. */
+#define VIRTIO_PCI_EPF_BAR_SIZE		4096
+
+/* Header: written by the device unless marked (D) for driver. */
+#define VIRTIO_PCI_EPF_MAGIC_OFF	0x000
+#define VIRTIO_PCI_EPF_VERSION_OFF	0x004
+#define VIRTIO_PCI_EPF_DEVICE_ID	0x008	/* virtio device id */
+#define VIRTIO_PCI_EPF_VENDOR_ID	0x00c	/* virtio vendor id */
+#define VIRTIO_PCI_EPF_DEVICE_FEATURES	0x010	/* 64 bits */
+#define VIRTIO_PCI_EPF_DRIVER_FEATURES	0x018	/* (D) 64 bits */
+#define VIRTIO_PCI_EPF_NUM_QUEUES	0x020
+#define VIRTIO_PCI_EPF_CONFIG_SIZE	0x024	/* bytes at CONFIG */
+#define VIRTIO_PCI_EPF_CONFIG_GEN	0x028	/* config generation */
+#define VIRTIO_PCI_EPF_STATUS		0x02c	/* device status, as set */
+
+/* Command mailbox. */
+#define VIRTIO_PCI_EPF_CMD		0x030	/* (D) opcode */
+#define VIRTIO_PCI_EPF_CMD_ARG0		0x034	/* (D) */
+#define VIRTIO_PCI_EPF_CMD_ARG1		0x038	/* (D) */
+#define VIRTIO_PCI_EPF_CMD_SEQ		0x03c	/* (D) +1 posts the command */
+#define VIRTIO_PCI_EPF_CMD_DONE		0x040	/* CMD_SEQ of the last answer */
+#define VIRTIO_PCI_EPF_CMD_RESULT	0x044	/* 0 or a positive errno */
+
+/* Interrupts towards the driver. */
+#define VIRTIO_PCI_EPF_CONFIG_VECTOR	0x048	/* (D) MSI-X entry, or NO_VECTOR */
+#define VIRTIO_PCI_EPF_NO_VECTOR	0xffff
+/*
+ * Without a vector of their own, interrupts share one (MSI or INTx) and
+ * say what they are for in these words: the device sets one to 1 before
+ * interrupting, the driver writes 0 before it handles the event.
+ */
+#define VIRTIO_PCI_EPF_ISR_QUEUE	0x04c
+#define VIRTIO_PCI_EPF_ISR_CONFIG	0x05c
+
+/* Notifications towards the device: a doorbell, if DB_BAR is not NONE. */
+#define VIRTIO_PCI_EPF_DB_BAR		0x050	/* BAR of the doorbell, or NONE */
+#define  VIRTIO_PCI_EPF_DB_NONE		0xff
+#define VIRTIO_PCI_EPF_DB_OFFSET	0x054	/* offset in that BAR */
+#define VIRTIO_PCI_EPF_DB_DATA		0x058	/* 32-bit value to write there */
+
+/* Queue q: 64 bytes at VIRTIO_PCI_EPF_QUEUE(q), q < NUM_QUEUES. */
+#define VIRTIO_PCI_EPF_MAX_QUEUES	32
+#define VIRTIO_PCI_EPF_QUEUE(q)		(0x100 + (q) * 0x40)
+#define  VIRTIO_PCI_EPF_Q_SIZE_MAX	0x00	/* largest size the device takes */
+#define  VIRTIO_PCI_EPF_Q_SIZE		0x04	/* (D) power of two */
+#define  VIRTIO_PCI_EPF_Q_DESC		0x08	/* (D) 64 bits, bus address */
+#define  VIRTIO_PCI_EPF_Q_DRIVER	0x10	/* (D) 64 bits, avail ring */
+#define  VIRTIO_PCI_EPF_Q_DEVICE	0x18	/* (D) 64 bits, used ring */
+#define  VIRTIO_PCI_EPF_Q_VECTOR	0x20	/* (D) MSI-X entry, or NO_VECTOR */
+#define  VIRTIO_PCI_EPF_Q_ENABLED	0x24	/* 1 once QUEUE_ENABLE succeeded */
+#define  VIRTIO_PCI_EPF_Q_NOTIFY	0x28	/* (D) sets to 1, device clears */
+
+/* Device-specific configuration space. */
+#define VIRTIO_PCI_EPF_CONFIG		0xc00
+#define VIRTIO_PCI_EPF_CONFIG_MAX	0x400
+
+/* Commands (CMD), with their arguments. */
+#define VIRTIO_PCI_EPF_CMD_SET_STATUS	1	/* ARG0: status */
+#define VIRTIO_PCI_EPF_CMD_QUEUE_ENABLE	2	/* ARG0: queue */
+#define VIRTIO_PCI_EPF_CMD_CONFIG_WRITE	3	/* ARG0: len << 16 | offset, ARG1: value */
+
+#endif /* _UAPI_LINUX_VIRTIO_PCI_EPF_H */

@@ -1,0 +1,997 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hostile_rc: a hostile root complex against pci-epf-vhost.
+ *
+ * Plays the driver side of virtio over a PCI endpoint function
+ * (Documentation/PCI/endpoint/pci-vhost-function.rst) from userspace, on
+ * the root complex, through BAR 0 mmapped from sysfs, and does what the
+ * "Malformed values and time-outs" table of that document lists: unknown
+ * commands, bad arguments, impossible queue setups, malformed rings. The
+ * endpoint must answer EINVAL where the table says so, set
+ * DEVICE_NEEDS_RESET, and keep working after a reset.
+ *
+ * Usage: hostile_rc [BDF]
+ *
+ * BDF is the function on the root complex (1234:5600 in the rig); without
+ * it, the first such function with no driver bound is used. No driver may
+ * be bound to it (unbind virtio_pci_epf first). Run as root: ring
+ * addresses are found in /proc/self/pagemap, as root complex bus addresses
+ * are physical addresses (no IOMMU). The ring cases expect the sample
+ * vhost_rng client (virtio device 4) on the endpoint and are skipped for
+ * any other.
+ *
+ * Output is KTAP; the exit status is 0 if every case passed, 1 otherwise,
+ * 4 (skip) if there is no function to test.
+ */
+
+#include <dirent.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/virtio_pci_epf.h>
+
+#define BIT_ULL(n)		(1ULL << (n))
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+
+#define KSFT_PASS		0
+#define KSFT_FAIL		1
+#define KSFT_SKIP		4
+
+#define TEST_VENDOR		0x1234
+#define TEST_DEVICE		0x5600
+#define VIRTIO_ID_RNG		4
+
+/* Device status bits (virtio 1.x, 2.1). */
+#define S_ACKNOWLEDGE		0x01
+#define S_DRIVER		0x02
+#define S_DRIVER_OK		0x04
+#define S_FEATURES_OK		0x08
+#define S_NEEDS_RESET		0x40
+
+#define F_VERSION_1		BIT_ULL(32)
+
+/* Split ring (virtio 1.x, 2.7). */
+#define DESC_F_NEXT		1
+#define DESC_F_WRITE		2
+#define AVAIL_F_NO_INTERRUPT	1
+
+struct ring_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+
+struct ring_avail {
+	uint16_t flags;
+	uint16_t idx;
+	uint16_t ring[];		/* then used_event */
+};
+
+struct ring_used_elem {
+	uint32_t id;
+	uint32_t len;
+};
+
+struct ring_used {
+	uint16_t flags;
+	uint16_t idx;
+	struct ring_used_elem ring[];	/* then avail_event */
+};
+
+/* How long the device gets for anything: commands, resets, failures. */
+#define WAIT_MS			5000
+#define RING_SIZE		8
+#define BUF_LEN			64
+/*
+ * The buffers are in the descriptor table's page, after the table, so that
+ * the outbound window the device maps for the table reaches them too: a
+ * malformed chain then fails for what it is, not for a buffer out of reach.
+ */
+#define BUF_OFFSET		0x800
+#define ERR_TIMEOUT		(-1LL)
+
+static uint32_t *regs;
+static size_t regs_size;
+static uint32_t *doorbell;
+static uint32_t doorbell_data;
+static uint32_t seq;
+static unsigned int timeouts_in_a_row;
+
+/* Ring memory: one page each for the descriptors, avail and used rings. */
+enum { PG_DESC, PG_AVAIL, PG_USED, NR_PAGES };
+static uint8_t *pages[NR_PAGES];
+static uint64_t pages_pa[NR_PAGES];
+static size_t page_size;
+
+/* A KTAP diagnostic line. */
+#define diag(fmt, ...)	printf("# " fmt "\n", ##__VA_ARGS__)
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = {
+		.tv_sec = ms / 1000,
+		.tv_nsec = (long)(ms % 1000) * 1000000,
+	};
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/*
+ * Shared memory, registers and ring indexes alike, is read and written
+ * with relaxed atomics: each access is one aligned load or store of its
+ * width, which the compiler neither drops, merges nor splits, as
+ * READ_ONCE() and WRITE_ONCE() do in the kernel. Registers are
+ * little-endian 32-bit words, the mapping is uncached and the CPU keeps
+ * its accesses in order; __sync_synchronize() orders ring memory against
+ * them.
+ */
+#define LOAD(p)		__atomic_load_n(p, __ATOMIC_RELAXED)
+#define STORE(p, v)	__atomic_store_n(p, v, __ATOMIC_RELAXED)
+
+static uint32_t rd(unsigned int off)
+{
+	return le32toh(LOAD(&regs[off / 4]));
+}
+
+static void wr(unsigned int off, uint32_t val)
+{
+	STORE(&regs[off / 4], htole32(val));
+}
+
+static uint64_t rd64(unsigned int off)
+{
+	return (uint64_t)rd(off + 4) << 32 | rd(off);
+}
+
+static void wr64(unsigned int off, uint64_t val)
+{
+	wr(off, (uint32_t)val);
+	wr(off + 4, (uint32_t)(val >> 32));
+}
+
+static unsigned int qreg(unsigned int q, unsigned int off)
+{
+	return VIRTIO_PCI_EPF_QUEUE(q) + off;
+}
+
+/* Poll until (register & mask) == want, at most @ms; *@last: last read. */
+static bool wait_reg(unsigned int off, uint32_t mask, uint32_t want,
+		     unsigned int ms, uint32_t *last)
+{
+	uint64_t deadline = now_ms() + ms;
+	uint32_t v;
+
+	for (;;) {
+		v = rd(off);
+		if ((v & mask) == want)
+			break;
+		if (now_ms() > deadline) {
+			*last = v;
+			return false;
+		}
+		sleep_ms(1);
+	}
+	*last = v;
+	return true;
+}
+
+static void ring_doorbell(void)
+{
+	if (doorbell)
+		STORE(doorbell, htole32(doorbell_data));
+}
+
+static const char *result_str(long long r)
+{
+	static char buf[32];
+
+	if (r == ERR_TIMEOUT)
+		return "no answer";
+	snprintf(buf, sizeof(buf), "%lld", r);
+	return buf;
+}
+
+/*
+ * Post a command with sequence number @s and wait for its answer. Returns
+ * CMD_RESULT, or ERR_TIMEOUT. After two time-outs in a row the device is
+ * taken for dead and nothing more is posted, so the run stays bounded.
+ */
+static long long cmd_seq(uint32_t op, uint32_t arg0, uint32_t arg1,
+			 uint32_t s)
+{
+	uint32_t done;
+
+	if (timeouts_in_a_row >= 2) {
+		diag("command %u (%#x, %#x) not posted: the device stopped answering",
+		     op, arg0, arg1);
+		return ERR_TIMEOUT;
+	}
+	wr(VIRTIO_PCI_EPF_CMD, op);
+	wr(VIRTIO_PCI_EPF_CMD_ARG0, arg0);
+	wr(VIRTIO_PCI_EPF_CMD_ARG1, arg1);
+	__sync_synchronize();	/* the arguments before the sequence number */
+	wr(VIRTIO_PCI_EPF_CMD_SEQ, s);
+	seq = s;
+	ring_doorbell();
+	if (!wait_reg(VIRTIO_PCI_EPF_CMD_DONE, ~0U, s, WAIT_MS, &done)) {
+		diag("command %u (%#x, %#x) seq %u: no answer in %d ms (CMD_DONE %u, STATUS %#x)",
+		     op, arg0, arg1, s, WAIT_MS, done,
+		     rd(VIRTIO_PCI_EPF_STATUS));
+		timeouts_in_a_row++;
+		return ERR_TIMEOUT;
+	}
+	timeouts_in_a_row = 0;
+	__sync_synchronize();	/* the answer before the result */
+	return rd(VIRTIO_PCI_EPF_CMD_RESULT);
+}
+
+static long long cmd(uint32_t op, uint32_t arg0, uint32_t arg1)
+{
+	return cmd_seq(op, arg0, arg1, seq + 1);
+}
+
+/* A command that must succeed. */
+static bool cmd_ok(const char *what, uint32_t op, uint32_t arg0,
+		   uint32_t arg1)
+{
+	long long r = cmd(op, arg0, arg1);
+
+	if (r) {
+		diag("%s: CMD_RESULT %s, expected 0 (STATUS %#x)", what,
+		     result_str(r), rd(VIRTIO_PCI_EPF_STATUS));
+		return false;
+	}
+	return true;
+}
+
+static bool reset(void)
+{
+	uint32_t st;
+
+	if (!cmd_ok("SET_STATUS 0", VIRTIO_PCI_EPF_CMD_SET_STATUS, 0, 0))
+		return false;
+	if (!wait_reg(VIRTIO_PCI_EPF_STATUS, ~0U, 0, WAIT_MS, &st)) {
+		diag("SET_STATUS 0: STATUS still %#x after %d ms", st, WAIT_MS);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The normal start: reset, ACKNOWLEDGE, DRIVER and, if @features_ok,
+ * VERSION_1 (if offered) accepted and FEATURES_OK granted.
+ */
+static bool prelude(bool features_ok)
+{
+	uint64_t features;
+	uint32_t st;
+
+	if (!reset())
+		return false;
+	wr(VIRTIO_PCI_EPF_CONFIG_VECTOR, VIRTIO_PCI_EPF_NO_VECTOR);
+	if (!cmd_ok("ACKNOWLEDGE", VIRTIO_PCI_EPF_CMD_SET_STATUS,
+		    S_ACKNOWLEDGE, 0) ||
+	    !cmd_ok("DRIVER", VIRTIO_PCI_EPF_CMD_SET_STATUS,
+		    S_ACKNOWLEDGE | S_DRIVER, 0))
+		return false;
+	if (!features_ok)
+		return true;
+	features = rd64(VIRTIO_PCI_EPF_DEVICE_FEATURES) & F_VERSION_1;
+	wr64(VIRTIO_PCI_EPF_DRIVER_FEATURES, features);
+	if (!cmd_ok("FEATURES_OK", VIRTIO_PCI_EPF_CMD_SET_STATUS,
+		    S_ACKNOWLEDGE | S_DRIVER | S_FEATURES_OK, 0))
+		return false;
+	st = rd(VIRTIO_PCI_EPF_STATUS);
+	if (!(st & S_FEATURES_OK) || (st & S_NEEDS_RESET)) {
+		diag("FEATURES_OK: STATUS %#x after accepting features %#llx of %#llx",
+		     st, (unsigned long long)features,
+		     (unsigned long long)rd64(VIRTIO_PCI_EPF_DEVICE_FEATURES));
+		return false;
+	}
+	return true;
+}
+
+/* The answer and the status a malformed command must get. */
+static bool expect_einval_needs_reset(const char *what, long long r)
+{
+	bool ok = true;
+	uint32_t st;
+
+	if (r != EINVAL) {
+		diag("%s: CMD_RESULT %s, expected %d (EINVAL)", what,
+		     result_str(r), EINVAL);
+		ok = false;
+	}
+	if (!wait_reg(VIRTIO_PCI_EPF_STATUS, S_NEEDS_RESET, S_NEEDS_RESET,
+		      WAIT_MS, &st)) {
+		diag("%s: STATUS %#x after %d ms, no DEVICE_NEEDS_RESET (%#x)",
+		     what, st, WAIT_MS, S_NEEDS_RESET);
+		ok = false;
+	}
+	return ok;
+}
+
+static void queue_setup(unsigned int q, uint32_t size, uint64_t desc,
+			uint64_t avail, uint64_t used)
+{
+	wr(qreg(q, VIRTIO_PCI_EPF_Q_SIZE), size);
+	wr64(qreg(q, VIRTIO_PCI_EPF_Q_DESC), desc);
+	wr64(qreg(q, VIRTIO_PCI_EPF_Q_DRIVER), avail);
+	wr64(qreg(q, VIRTIO_PCI_EPF_Q_DEVICE), used);
+	wr(qreg(q, VIRTIO_PCI_EPF_Q_VECTOR), VIRTIO_PCI_EPF_NO_VECTOR);
+}
+
+/* Queue 0 with the rings in our pages, all valid. */
+static void queue0_valid(void)
+{
+	queue_setup(0, RING_SIZE, pages_pa[PG_DESC], pages_pa[PG_AVAIL],
+		    pages_pa[PG_USED]);
+}
+
+/* Prelude, then QUEUE_ENABLE of @q as the caller set it up: refused. */
+static bool bad_queue_enable(const char *what, uint32_t q)
+{
+	if (!prelude(true))
+		return false;
+	return expect_einval_needs_reset(what,
+			cmd(VIRTIO_PCI_EPF_CMD_QUEUE_ENABLE, q, 0));
+}
+
+/* Cases 1 to 12: the command mailbox. */
+
+static bool case_unknown_cmd(void)
+{
+	if (!prelude(true))
+		return false;
+	return expect_einval_needs_reset("command 0x77", cmd(0x77, 0, 0));
+}
+
+static bool case_config_write_len3(void)
+{
+	if (!prelude(true))
+		return false;
+	return expect_einval_needs_reset("CONFIG_WRITE of 3 bytes",
+			cmd(VIRTIO_PCI_EPF_CMD_CONFIG_WRITE, 3 << 16 | 0, 0));
+}
+
+static bool case_config_write_beyond(void)
+{
+	if (!prelude(true))
+		return false;
+	return expect_einval_needs_reset("CONFIG_WRITE of 4 bytes at 0x3ff",
+			cmd(VIRTIO_PCI_EPF_CMD_CONFIG_WRITE, 4 << 16 | 0x3ff,
+			    0x12345678));
+}
+
+static bool case_queue_40(void)
+{
+	queue0_valid();
+	return bad_queue_enable("QUEUE_ENABLE 40", 40);
+}
+
+static bool case_queue_size_3(void)
+{
+	queue0_valid();
+	wr(qreg(0, VIRTIO_PCI_EPF_Q_SIZE), 3);
+	return bad_queue_enable("QUEUE_ENABLE with SIZE 3", 0);
+}
+
+static bool case_queue_size_big(void)
+{
+	uint32_t size_max = rd(qreg(0, VIRTIO_PCI_EPF_Q_SIZE_MAX));
+	uint32_t size = 4096;
+
+	/* A power of two above what the device takes. */
+	while (size <= size_max && size < 0x80000000U)
+		size <<= 1;
+	queue0_valid();
+	wr(qreg(0, VIRTIO_PCI_EPF_Q_SIZE), size);
+	if (size <= size_max) {
+		diag("SIZE_MAX %u: no power of two above it", size_max);
+		return false;
+	}
+	diag("SIZE %u, SIZE_MAX %u", size, size_max);
+	return bad_queue_enable("QUEUE_ENABLE with SIZE above SIZE_MAX", 0);
+}
+
+static bool case_desc_misaligned(void)
+{
+	queue0_valid();
+	wr64(qreg(0, VIRTIO_PCI_EPF_Q_DESC), pages_pa[PG_DESC] + 8);
+	return bad_queue_enable("QUEUE_ENABLE with DESC 8 bytes off", 0);
+}
+
+static bool case_desc_unreachable(void)
+{
+	queue0_valid();
+	wr64(qreg(0, VIRTIO_PCI_EPF_Q_DESC), 0xfffffffffff000ULL);
+	return bad_queue_enable("QUEUE_ENABLE with DESC at 0xfffffffffff000", 0);
+}
+
+static bool case_used_wraps(void)
+{
+	queue0_valid();
+	wr64(qreg(0, VIRTIO_PCI_EPF_Q_DEVICE), 0xfffffffffffffff0ULL);
+	return bad_queue_enable("QUEUE_ENABLE with DEVICE at 0xfffffffffffffff0", 0);
+}
+
+static bool case_queue_before_features_ok(void)
+{
+	if (!prelude(false))
+		return false;
+	queue0_valid();
+	return expect_einval_needs_reset("QUEUE_ENABLE before FEATURES_OK",
+			cmd(VIRTIO_PCI_EPF_CMD_QUEUE_ENABLE, 0, 0));
+}
+
+static bool case_status_too_big(void)
+{
+	long long r;
+
+	if (!prelude(true))
+		return false;
+	r = cmd(VIRTIO_PCI_EPF_CMD_SET_STATUS, 0x1ff, 0);
+	/* Only EINVAL is asked for; say what the status became. */
+	sleep_ms(100);
+	diag("SET_STATUS 0x1ff: CMD_RESULT %s, STATUS %#x", result_str(r),
+	     rd(VIRTIO_PCI_EPF_STATUS));
+	return r == EINVAL;
+}
+
+static bool case_seq_skip(void)
+{
+	uint32_t s, done, st;
+	long long r;
+
+	if (!reset())
+		return false;
+	s = seq + 5;
+	r = cmd_seq(VIRTIO_PCI_EPF_CMD_SET_STATUS, S_ACKNOWLEDGE, 0, s);
+	done = rd(VIRTIO_PCI_EPF_CMD_DONE);
+	st = rd(VIRTIO_PCI_EPF_STATUS);
+	if (r || done != s || st != S_ACKNOWLEDGE) {
+		diag("SET_STATUS 1, CMD_SEQ %u (4 skipped): CMD_RESULT %s, CMD_DONE %u, STATUS %#x",
+		     s, result_str(r), done, st);
+		return false;
+	}
+	/* The next command follows the skipped one. */
+	if (!cmd_ok("SET_STATUS 3 after the skip",
+		    VIRTIO_PCI_EPF_CMD_SET_STATUS, S_ACKNOWLEDGE | S_DRIVER, 0))
+		return false;
+	st = rd(VIRTIO_PCI_EPF_STATUS);
+	if (st != (S_ACKNOWLEDGE | S_DRIVER)) {
+		diag("SET_STATUS 3 after the skip: STATUS %#x", st);
+		return false;
+	}
+	return true;
+}
+
+/* Cases 13 to 16 and 18: rings the vhost_rng client walks. */
+
+static struct ring_desc *ring_desc(void)
+{
+	return (struct ring_desc *)pages[PG_DESC];
+}
+
+static struct ring_avail *ring_avail(void)
+{
+	return (struct ring_avail *)pages[PG_AVAIL];
+}
+
+static struct ring_used *ring_used(void)
+{
+	return (struct ring_used *)pages[PG_USED];
+}
+
+/* The used index the device wrote. */
+static uint16_t used_idx(void)
+{
+	return le16toh(LOAD(&ring_used()->idx));
+}
+
+static uint64_t buf_pa(unsigned int i)
+{
+	return pages_pa[PG_DESC] + BUF_OFFSET + i * BUF_LEN;
+}
+
+static uint8_t *buf_va(unsigned int i)
+{
+	return pages[PG_DESC] + BUF_OFFSET + i * BUF_LEN;
+}
+
+static void set_desc(unsigned int i, uint64_t addr, uint32_t len,
+		     uint16_t flags, uint16_t next)
+{
+	struct ring_desc *d = &ring_desc()[i];
+
+	d->addr = htole64(addr);
+	d->len = htole32(len);
+	d->flags = htole16(flags);
+	d->next = htole16(next);
+}
+
+/* Make @head available as entry 0 and set the avail index to @idx. */
+static void make_available(uint16_t head, uint16_t idx)
+{
+	ring_avail()->ring[0] = htole16(head);
+	__sync_synchronize();	/* the descriptors and entry before the index */
+	STORE(&ring_avail()->idx, htole16(idx));
+}
+
+static void notify(unsigned int q)
+{
+	__sync_synchronize();	/* the ring before the notification */
+	wr(qreg(q, VIRTIO_PCI_EPF_Q_NOTIFY), 1);
+	ring_doorbell();
+}
+
+/*
+ * Prelude, queue 0 set up in our (cleared) pages and enabled, DRIVER_OK:
+ * the client runs, with nothing available yet.
+ */
+static bool running_queue(void)
+{
+	unsigned int i;
+	uint32_t st;
+
+	if (!prelude(true))
+		return false;
+	for (i = 0; i < NR_PAGES; i++)
+		memset(pages[i], 0, page_size);
+	/* We poll the used ring: no interrupts, please. */
+	ring_avail()->flags = htole16(AVAIL_F_NO_INTERRUPT);
+	queue0_valid();
+	if (!cmd_ok("QUEUE_ENABLE 0", VIRTIO_PCI_EPF_CMD_QUEUE_ENABLE, 0, 0))
+		return false;
+	if (rd(qreg(0, VIRTIO_PCI_EPF_Q_ENABLED)) != 1) {
+		diag("QUEUE_ENABLE 0: ENABLED reads %u",
+		     rd(qreg(0, VIRTIO_PCI_EPF_Q_ENABLED)));
+		return false;
+	}
+	if (!cmd_ok("DRIVER_OK", VIRTIO_PCI_EPF_CMD_SET_STATUS,
+		    S_ACKNOWLEDGE | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK, 0))
+		return false;
+	/* Give the client's first pass time: a failure is not ours yet. */
+	sleep_ms(100);
+	st = rd(VIRTIO_PCI_EPF_STATUS);
+	if (st != (S_ACKNOWLEDGE | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK)) {
+		diag("DRIVER_OK: STATUS %#x with a valid, empty ring", st);
+		return false;
+	}
+	return true;
+}
+
+/* After the malformed ring was kicked: DEVICE_NEEDS_RESET, nothing used. */
+static bool expect_ring_failure(const char *what)
+{
+	uint32_t st;
+	uint16_t used;
+
+	if (!wait_reg(VIRTIO_PCI_EPF_STATUS, S_NEEDS_RESET, S_NEEDS_RESET,
+		      WAIT_MS, &st)) {
+		diag("%s: STATUS %#x after %d ms, no DEVICE_NEEDS_RESET (%#x); used idx %u",
+		     what, st, WAIT_MS, S_NEEDS_RESET,
+		     used_idx());
+		return false;
+	}
+	used = used_idx();
+	if (used) {
+		diag("%s: STATUS %#x but the device used %u buffers", what, st,
+		     used);
+		return false;
+	}
+	return true;
+}
+
+static bool case_ring_self_loop(void)
+{
+	if (!running_queue())
+		return false;
+	set_desc(0, buf_pa(0), BUF_LEN, DESC_F_NEXT | DESC_F_WRITE, 0);
+	make_available(0, 1);
+	notify(0);
+	return expect_ring_failure("descriptor 0 chained to itself");
+}
+
+static bool case_ring_unreachable_buffer(void)
+{
+	if (!running_queue())
+		return false;
+	set_desc(0, 0xfffffffff0000000ULL, 4096, DESC_F_WRITE, 0);
+	make_available(0, 1);
+	notify(0);
+	return expect_ring_failure("buffer at 0xfffffffff0000000");
+}
+
+static bool case_ring_avail_idx(void)
+{
+	if (!running_queue())
+		return false;
+	/* Descriptor 0 is fine: only the index is wrong. */
+	set_desc(0, buf_pa(0), BUF_LEN, DESC_F_WRITE, 0);
+	make_available(0, 1000);
+	notify(0);
+	return expect_ring_failure("avail idx 1000 on a ring of 8");
+}
+
+static bool case_ring_long_chain(void)
+{
+	unsigned int i;
+
+	if (!running_queue())
+		return false;
+	for (i = 0; i < RING_SIZE; i++)
+		set_desc(i, buf_pa(i), BUF_LEN, DESC_F_NEXT | DESC_F_WRITE,
+			 (i + 1) % RING_SIZE);
+	make_available(0, 1);
+	notify(0);
+	return expect_ring_failure("chain of all 8 descriptors, round and round");
+}
+
+/* Case 17: the device still works. */
+
+static bool case_recovers(void)
+{
+	uint32_t enabled;
+
+	if (!reset())
+		return false;
+	enabled = rd(qreg(0, VIRTIO_PCI_EPF_Q_ENABLED));
+	if (enabled) {
+		diag("reset: queue 0 ENABLED still reads %u", enabled);
+		return false;
+	}
+	return prelude(true);
+}
+
+/* Case 18: and serves a well-formed buffer. */
+
+static bool case_serves(void)
+{
+	uint64_t deadline;
+	uint32_t st, id, len;
+	uint16_t used = 0;
+	unsigned int i, nonzero = 0;
+	uint8_t *buf = buf_va(0);
+
+	if (!running_queue())
+		return false;
+	set_desc(0, buf_pa(0), BUF_LEN, DESC_F_WRITE, 0);
+	make_available(0, 1);
+	notify(0);
+	deadline = now_ms() + WAIT_MS;
+	while (now_ms() <= deadline) {
+		used = used_idx();
+		if (used)
+			break;
+		sleep_ms(1);
+	}
+	__sync_synchronize();	/* the index before the entry and the bytes */
+	st = rd(VIRTIO_PCI_EPF_STATUS);
+	id = le32toh(ring_used()->ring[0].id);
+	len = le32toh(ring_used()->ring[0].len);
+	for (i = 0; i < BUF_LEN; i++)
+		nonzero += !!buf[i];
+	if (used != 1 || id != 0 || len != BUF_LEN || !nonzero ||
+	    (st & S_NEEDS_RESET)) {
+		diag("buffer of %d bytes: used idx %u, id %u, len %u, %u bytes not 0, STATUS %#x",
+		     BUF_LEN, used, id, len, nonzero, st);
+		return false;
+	}
+	return true;
+}
+
+static const struct test_case {
+	const char *name;
+	bool (*run)(void);
+	bool ring;	/* walks a ring: needs the vhost_rng client */
+} cases[] = {
+	{ "unknown command 0x77: EINVAL, DEVICE_NEEDS_RESET",
+	  case_unknown_cmd, false },
+	{ "CONFIG_WRITE of 3 bytes: EINVAL, DEVICE_NEEDS_RESET",
+	  case_config_write_len3, false },
+	{ "CONFIG_WRITE of 4 bytes at 0x3ff: EINVAL, DEVICE_NEEDS_RESET",
+	  case_config_write_beyond, false },
+	{ "QUEUE_ENABLE of queue 40: EINVAL, DEVICE_NEEDS_RESET",
+	  case_queue_40, false },
+	{ "QUEUE_ENABLE with SIZE 3: EINVAL, DEVICE_NEEDS_RESET",
+	  case_queue_size_3, false },
+	{ "QUEUE_ENABLE with SIZE above SIZE_MAX: EINVAL, DEVICE_NEEDS_RESET",
+	  case_queue_size_big, false },
+	{ "QUEUE_ENABLE with a misaligned DESC: EINVAL, DEVICE_NEEDS_RESET",
+	  case_desc_misaligned, false },
+	{ "QUEUE_ENABLE with DESC out of reach: EINVAL, DEVICE_NEEDS_RESET",
+	  case_desc_unreachable, false },
+	{ "QUEUE_ENABLE with a DEVICE ring that wraps: EINVAL, DEVICE_NEEDS_RESET",
+	  case_used_wraps, false },
+	{ "QUEUE_ENABLE before FEATURES_OK: EINVAL, DEVICE_NEEDS_RESET",
+	  case_queue_before_features_ok, false },
+	{ "SET_STATUS 0x1ff: EINVAL",
+	  case_status_too_big, false },
+	{ "CMD_SEQ skipping 4 numbers: answered, and the next one too",
+	  case_seq_skip, false },
+	{ "ring: descriptor looping to itself: DEVICE_NEEDS_RESET",
+	  case_ring_self_loop, true },
+	{ "ring: buffer out of reach: DEVICE_NEEDS_RESET",
+	  case_ring_unreachable_buffer, true },
+	{ "ring: avail idx beyond the ring size: DEVICE_NEEDS_RESET",
+	  case_ring_avail_idx, true },
+	{ "ring: chain longer than the ring: DEVICE_NEEDS_RESET",
+	  case_ring_long_chain, true },
+	{ "after all that: reset to 0, FEATURES_OK again",
+	  case_recovers, false },
+	{ "ring: a well-formed buffer is filled with random bytes",
+	  case_serves, true },
+};
+
+#define NR_CASES	((int)ARRAY_SIZE(cases))
+
+/* Give up the whole run: the exit status of main(). */
+#define bail_out(fmt, ...)	\
+	(printf("Bail out! " fmt "\n", ##__VA_ARGS__), KSFT_FAIL)
+
+static bool read_hex(const char *bdf, const char *attr, unsigned int *val)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	bool ok;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, attr);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	ok = fscanf(f, "%x", val) == 1;
+	fclose(f);
+	return ok;
+}
+
+static bool has_driver(const char *bdf, char *name, size_t size)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+	const char *slash;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	slash = strrchr(target, '/');
+	snprintf(name, size, "%s", slash ? slash + 1 : target);
+	return true;
+}
+
+/* The first 1234:5600 function with no driver, into @bdf. */
+static bool find_function(char *bdf, size_t size)
+{
+	DIR *dir = opendir("/sys/bus/pci/devices");
+	struct dirent *de;
+	unsigned int vendor, device;
+	char drv[PATH_MAX];
+	bool found = false;
+
+	if (!dir)
+		return false;
+	while (!found && (de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		found = read_hex(de->d_name, "vendor", &vendor) &&
+			read_hex(de->d_name, "device", &device) &&
+			vendor == TEST_VENDOR && device == TEST_DEVICE &&
+			!has_driver(de->d_name, drv, sizeof(drv));
+		if (found)
+			snprintf(bdf, size, "%s", de->d_name);
+	}
+	closedir(dir);
+	return found;
+}
+
+/* mmap resource@bar of @bdf whole; NULL on failure. */
+static uint32_t *map_bar(const char *bdf, unsigned int bar, size_t *size)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+	void *p;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource%u",
+		 bdf, bar);
+	fd = open(path, O_RDWR | O_SYNC);
+	if (fd < 0) {
+		diag("open %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &sb) || sb.st_size <= 0) {
+		diag("%s: no size", path);
+		close(fd);
+		return NULL;
+	}
+	*size = sb.st_size;
+	p = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) {
+		diag("mmap %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	return p;
+}
+
+/* The doorbell, if the device offers one. */
+static bool map_doorbell(const char *bdf)
+{
+	uint32_t bar = rd(VIRTIO_PCI_EPF_DB_BAR);
+	uint32_t off = rd(VIRTIO_PCI_EPF_DB_OFFSET);
+	uint32_t *base = regs;
+	size_t size = regs_size;
+
+	if (bar == VIRTIO_PCI_EPF_DB_NONE)
+		return true;
+	if (bar > 5) {
+		diag("doorbell in BAR %u", bar);
+		return false;
+	}
+	if (bar) {
+		base = map_bar(bdf, bar, &size);
+		if (!base)
+			return false;
+	}
+	if (off % 4 || size < 4 || off > size - 4) {
+		diag("doorbell at BAR%u+%#x is outside the BAR (%zu bytes)",
+		     bar, off, size);
+		return false;
+	}
+	doorbell = base + off / 4;
+	doorbell_data = rd(VIRTIO_PCI_EPF_DB_DATA);
+	return true;
+}
+
+/* NR_PAGES locked pages and their physical addresses. */
+static bool alloc_ring_pages(void)
+{
+	uint8_t *mem;
+	uint64_t entry;
+	unsigned int i;
+	int fd;
+
+	page_size = sysconf(_SC_PAGESIZE);
+	mem = mmap(NULL, NR_PAGES * page_size, PROT_READ | PROT_WRITE,
+		   MAP_ANONYMOUS | MAP_PRIVATE | MAP_POPULATE, -1, 0);
+	if (mem == MAP_FAILED) {
+		diag("mmap of ring pages: %s", strerror(errno));
+		return false;
+	}
+	if (mlock(mem, NR_PAGES * page_size)) {
+		diag("mlock: %s", strerror(errno));
+		return false;
+	}
+	memset(mem, 0, NR_PAGES * page_size);
+	fd = open("/proc/self/pagemap", O_RDONLY);
+	if (fd < 0) {
+		diag("open /proc/self/pagemap: %s", strerror(errno));
+		return false;
+	}
+	for (i = 0; i < NR_PAGES; i++) {
+		uintptr_t va = (uintptr_t)(mem + i * page_size);
+		off_t off = (off_t)(va / page_size) * sizeof(entry);
+
+		pages[i] = mem + i * page_size;
+		if (pread(fd, &entry, sizeof(entry), off) != sizeof(entry)) {
+			diag("pagemap of %p: %s", pages[i], strerror(errno));
+			close(fd);
+			return false;
+		}
+		pages_pa[i] = (entry & (BIT_ULL(55) - 1)) * page_size;
+		if (!(entry & BIT_ULL(63)) || !pages_pa[i]) {
+			diag("page %u at %p: pagemap entry %#llx: not present or no PFN (root?)",
+			     i, pages[i], (unsigned long long)entry);
+			close(fd);
+			return false;
+		}
+	}
+	close(fd);
+	diag("rings: desc %#llx, avail %#llx, used %#llx, buffers %#llx",
+	     (unsigned long long)pages_pa[PG_DESC],
+	     (unsigned long long)pages_pa[PG_AVAIL],
+	     (unsigned long long)pages_pa[PG_USED],
+	     (unsigned long long)buf_pa(0));
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	char bdf[256], drv[PATH_MAX];
+	uint32_t magic, version, device;
+	int i, failed = 0, passed = 0, skipped = 0;
+	bool ring_ok, clean;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("KTAP version 1\n");
+	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
+		return bail_out("usage: %s [BDF]", argv[0]);
+	if (argc == 2) {
+		snprintf(bdf, sizeof(bdf), "%s", argv[1]);
+	} else if (!find_function(bdf, sizeof(bdf))) {
+		printf("1..0 # SKIP no %04x:%04x function without a driver\n",
+		       TEST_VENDOR, TEST_DEVICE);
+		return KSFT_SKIP;
+	}
+	printf("1..%d\n", NR_CASES);
+	diag("function %s", bdf);
+	if (strchr(bdf, '/'))
+		return bail_out("%s is not a PCI device name", bdf);
+	if (has_driver(bdf, drv, sizeof(drv)))
+		return bail_out("%s is bound to %s: unbind it first", bdf, drv);
+	regs = map_bar(bdf, 0, &regs_size);
+	if (!regs)
+		return bail_out("cannot map BAR 0 of %s", bdf);
+	if (regs_size < VIRTIO_PCI_EPF_BAR_SIZE)
+		return bail_out("BAR 0 has %zu bytes, fewer than %d", regs_size,
+				VIRTIO_PCI_EPF_BAR_SIZE);
+	magic = rd(VIRTIO_PCI_EPF_MAGIC_OFF);
+	version = rd(VIRTIO_PCI_EPF_VERSION_OFF);
+	if (magic != VIRTIO_PCI_EPF_MAGIC || version != VIRTIO_PCI_EPF_VERSION)
+		return bail_out("MAGIC %#x VERSION %u, expected %#x %d", magic,
+				version, VIRTIO_PCI_EPF_MAGIC,
+				VIRTIO_PCI_EPF_VERSION);
+	device = rd(VIRTIO_PCI_EPF_DEVICE_ID);
+	seq = rd(VIRTIO_PCI_EPF_CMD_SEQ);
+	diag("DEVICE_ID %u VENDOR_ID %#x DEVICE_FEATURES %#llx NUM_QUEUES %u",
+	     device, rd(VIRTIO_PCI_EPF_VENDOR_ID),
+	     (unsigned long long)rd64(VIRTIO_PCI_EPF_DEVICE_FEATURES),
+	     rd(VIRTIO_PCI_EPF_NUM_QUEUES));
+	diag("SIZE_MAX %u STATUS %#x CMD_SEQ %u CMD_DONE %u DB_BAR %#x",
+	     rd(qreg(0, VIRTIO_PCI_EPF_Q_SIZE_MAX)), rd(VIRTIO_PCI_EPF_STATUS),
+	     seq, rd(VIRTIO_PCI_EPF_CMD_DONE), rd(VIRTIO_PCI_EPF_DB_BAR));
+	if (!device)
+		return bail_out("DEVICE_ID 0: no vhost client bound on the endpoint");
+	if (!map_doorbell(bdf))
+		return bail_out("unusable doorbell");
+	if (!alloc_ring_pages())
+		return bail_out("no ring memory with known bus addresses");
+	ring_ok = device == VIRTIO_ID_RNG;
+
+	for (i = 0; i < NR_CASES; i++) {
+		if (cases[i].ring && !ring_ok) {
+			printf("ok %d %s # SKIP device %u is not vhost_rng (%d)\n",
+			       i + 1, cases[i].name, device, VIRTIO_ID_RNG);
+			skipped++;
+			continue;
+		}
+		if (cases[i].run()) {
+			printf("ok %d %s\n", i + 1, cases[i].name);
+			passed++;
+		} else {
+			printf("not ok %d %s\n", i + 1, cases[i].name);
+			failed++;
+		}
+	}
+
+	/* Leave the endpoint as a driver would find it. */
+	clean = reset();
+	if (!clean)
+		diag("final reset failed: the endpoint is left as it is");
+	diag("Totals: pass:%d fail:%d xfail:0 xpass:0 skip:%d error:0",
+	     passed, failed, skipped);
+	return failed || !clean ? KSFT_FAIL : KSFT_PASS;
+}

@@ -1,0 +1,203 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shell helpers of the rig's PCI endpoint tests, sourced by them.
+#
+# KTAP: ktap_plan N, then one t or t_skip per case. t NAME CMD... runs CMD
+# and reports its exit status as the result of case NAME.
+
+KTAP_N=0
+KTAP_FAILED=0
+EPC=pcie-socemu-ep
+CFS=/sys/kernel/config/pci_ep
+
+ktap_plan()
+{
+	echo "KTAP version 1"
+	echo "1..$1"
+}
+
+t()
+{
+	name=$1
+	shift
+	KTAP_N=$((KTAP_N + 1))
+	if "$@" > /tmp/t.out 2>&1; then
+		echo "ok $KTAP_N $name"
+	else
+		sed 's/^/# /' /tmp/t.out
+		echo "not ok $KTAP_N $name"
+		KTAP_FAILED=$((KTAP_FAILED + 1))
+	fi
+}
+
+ktap_done()
+{
+	[ "$KTAP_FAILED" -eq 0 ]
+	exit $?
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.2 s until it succeeds.
+wait_for()
+{
+	n=$(($1 * 5))
+	shift
+	while [ $n -gt 0 ]; do
+		"$@" 2> /dev/null && return 0
+		sleep 0.2
+		n=$((n - 1))
+	done
+	echo "timed out waiting for: $*"
+	return 1
+}
+
+# The endpoint end: the controller, a pci-epf-test function bound to it
+# through configfs as Documentation/PCI/endpoint/pci-test-howto.rst does,
+# and the link started.
+ep_start_test_function()
+{
+	modprobe pcie-socemu-ep "$@" &&
+	modprobe pci-epf-test &&
+	mkdir $CFS/functions/pci_epf_test/func1 &&
+	echo 0x104c > $CFS/functions/pci_epf_test/func1/vendorid &&
+	echo 0xb500 > $CFS/functions/pci_epf_test/func1/deviceid &&
+	echo 32 > $CFS/functions/pci_epf_test/func1/msi_interrupts &&
+	echo 32 > $CFS/functions/pci_epf_test/func1/msix_interrupts &&
+	ln -s $CFS/functions/pci_epf_test/func1 $CFS/controllers/$EPC/ &&
+	echo 1 > $CFS/controllers/$EPC/start
+}
+
+ep_stop_test_function()
+{
+	echo 0 > $CFS/controllers/$EPC/start &&
+	rm $CFS/controllers/$EPC/func1 &&
+	rmdir $CFS/functions/pci_epf_test/func1 &&
+	rmmod pci-epf-test &&
+	rmmod pcie-socemu-ep
+}
+
+# The root complex end: the host bridge; mdev loads pci_endpoint_test by
+# the function's MODALIAS.
+rc_start()
+{
+	modprobe pcie-socemu-host "$@" &&
+	wait_for 120 test -c /dev/pci-endpoint-test.0
+}
+
+rc_stop()
+{
+	rmmod pcie-socemu-host
+}
+
+# The upstream pcitest runs of tools/pci/pcitest.sh, one case each, for
+# the BARs and interrupts the function offers and the transfer sizes of
+# that script.
+rc_pcitest()
+{
+	for bar in 0 1 2 3 4 5; do
+		t "pcitest BAR$bar" pcitest -b $bar
+	done
+	t "pcitest set INTx" pcitest -i 0
+	t "pcitest INTx" pcitest -l
+	t "pcitest set MSI" pcitest -i 1
+	i=1
+	while [ $i -le 32 ]; do
+		t "pcitest MSI $i" pcitest -m $i
+		i=$((i + 1))
+	done
+	t "pcitest set MSI-X" pcitest -i 2
+	i=1
+	while [ $i -le 32 ]; do
+		t "pcitest MSI-X $i" pcitest -x $i
+		i=$((i + 1))
+	done
+	t "pcitest MSI 33 refused" not pcitest -i 1 -m 33
+	t "pcitest set MSI for transfers" pcitest -i 1
+	for op in r w c; do
+		for size in 1 1024 1025 1024000 1024001; do
+			t "pcitest -$op -s $size" pcitest -$op -s $size
+		done
+	done
+}
+
+# Number of cases rc_pcitest reports.
+RC_PCITEST_CASES=$((6 + 2 + 1 + 32 + 1 + 32 + 1 + 1 + 15))
+
+not()
+{
+	! "$@"
+}
+
+# The rig's ID for pci-epf-vhost functions: the function has no ID of its
+# own, a board vendor uses its own (Documentation/PCI/endpoint/
+# pci-vhost-function.rst). 1234 is QEMU's unofficial test vendor.
+VEPF_VENDOR=0x1234
+VEPF_DEVICE=0x5600
+VHOST_CFS=/sys/kernel/config/vhost
+
+# The endpoint end of a vhost function carrying the client $1 (driver.id):
+# the controller, the function bound to it, the client bound to the
+# function through the vhost configfs, and the link started.
+ep_start_vhost_function()
+{
+	client=$1
+	shift
+	modprobe pcie-socemu-ep "$@" &&
+	modprobe pci-epf-vhost &&
+	modprobe "${client%%.*}" &&
+	mkdir $CFS/functions/pci_epf_vhost/func1 &&
+	echo $VEPF_VENDOR > $CFS/functions/pci_epf_vhost/func1/vendorid &&
+	echo $VEPF_DEVICE > $CFS/functions/pci_epf_vhost/func1/deviceid &&
+	ln -s $CFS/functions/pci_epf_vhost/func1 $CFS/controllers/$EPC/ &&
+	wait_for 10 test -d $VHOST_CFS/transports/pci_epf_vhost.0 &&
+	ln -s $VHOST_CFS/clients/$client $VHOST_CFS/transports/pci_epf_vhost.0/ &&
+	echo 1 > $CFS/controllers/$EPC/start
+}
+
+ep_stop_vhost_function()
+{
+	client=$1
+	echo 0 > $CFS/controllers/$EPC/start &&
+	rm $VHOST_CFS/transports/pci_epf_vhost.0/$client &&
+	rm $CFS/controllers/$EPC/func1 &&
+	rmdir $CFS/functions/pci_epf_vhost/func1 &&
+	rmmod "${client%%.*}" &&
+	rmmod pci-epf-vhost &&
+	rmmod pcie-socemu-ep
+}
+
+# The vhost device's status byte as the endpoint's vhost core holds it.
+ep_vhost_status()
+{
+	cat /sys/bus/vhost/devices/*/status 2>/dev/null | head -n 1
+}
+
+# The root complex end: the host bridge, virtio_pci_epf bound with new_id.
+rc_start_bridge()
+{
+	modprobe pcie-socemu-host "$@" &&
+	modprobe virtio_pci_epf &&
+	echo "${VEPF_VENDOR#0x} ${VEPF_DEVICE#0x}" > \
+		/sys/bus/pci/drivers/virtio_pci_epf/new_id
+}
+
+# ... and a virtio driver bound to the device it registers.
+rc_start_virtio()
+{
+	rc_start_bridge "$@" &&
+	wait_for 120 rc_virtio_dev
+}
+
+# The virtio device virtio_pci_epf registered, once a driver is bound.
+rc_virtio_dev()
+{
+	for d in /sys/bus/virtio/devices/*; do
+		[ -e "$d/driver" ] && { basename "$d"; return 0; }
+	done
+	return 1
+}
+
+rc_stop_virtio()
+{
+	rmmod virtio_pci_epf &&
+	rmmod pcie-socemu-host
+}
