@@ -319,16 +319,25 @@ static void vepf_raise(struct pci_epf_vhost *vepf, unsigned int bit,
 
 /* vhost transport operations */
 
+/*
+ * The device reaches the driver's memory through PCI bus addresses, which
+ * an IOMMU or a DMA offset on the root complex may make different from its
+ * physical addresses: the transport offers VIRTIO_F_ACCESS_PLATFORM itself,
+ * so that the driver hands out DMA addresses. Clients never see the bit.
+ */
+#define VEPF_TRANSPORT_FEATURES	BIT_ULL(VIRTIO_F_ACCESS_PLATFORM)
+
 static u64 vepf_get_driver_features(struct vhost_device *vdev)
 {
 	return vepf_rd64(to_vepf_device(vdev)->vepf,
-			 VIRTIO_PCI_EPF_DRIVER_FEATURES);
+			 VIRTIO_PCI_EPF_DRIVER_FEATURES) &
+	       ~VEPF_TRANSPORT_FEATURES;
 }
 
 static void vepf_set_device_features(struct vhost_device *vdev, u64 features)
 {
 	vepf_wr64(to_vepf_device(vdev)->vepf, VIRTIO_PCI_EPF_DEVICE_FEATURES,
-		  features);
+		  features | VEPF_TRANSPORT_FEATURES);
 }
 
 static u8 vepf_get_status(struct vhost_device *vdev)
