@@ -18,6 +18,10 @@
  * another system: every wait for it is bounded by cmd_timeout_ms; a device
  * that does not answer is marked broken, and the virtio device with it.
  *
+ * Interrupts are threaded: virtqueue and config callbacks run in process
+ * context, as with remoteproc, because stock drivers such as
+ * virtio_rpmsg_bus take mutexes in them.
+ *
  * Locking: vpe->cmd_lock (a mutex) serialises commands; the virtio core
  * serialises status changes and queue setup; the interrupt handlers only
  * read the ISR words and hand over to virtio.
@@ -313,8 +317,9 @@ static int vpe_setup_irqs(struct virtio_pci_epf *vpe, unsigned int nvqs)
 	if (n > 0) {
 		vpe->msix = true;
 		vpe_wr(vpe, VIRTIO_PCI_EPF_CONFIG_VECTOR, 0);
-		ret = request_irq(pci_irq_vector(pdev, 0), vpe_config_irq, 0,
-				  name, vpe);
+		ret = request_threaded_irq(pci_irq_vector(pdev, 0), NULL,
+					   vpe_config_irq, IRQF_ONESHOT, name,
+					   vpe);
 	} else {
 		n = pci_alloc_irq_vectors(pdev, 1, 1,
 					  PCI_IRQ_MSI | PCI_IRQ_INTX);
@@ -323,8 +328,10 @@ static int vpe_setup_irqs(struct virtio_pci_epf *vpe, unsigned int nvqs)
 		vpe->msix = false;
 		vpe_wr(vpe, VIRTIO_PCI_EPF_CONFIG_VECTOR,
 		       VIRTIO_PCI_EPF_NO_VECTOR);
-		ret = request_irq(pci_irq_vector(pdev, 0), vpe_shared_irq,
-				  IRQF_SHARED, name, vpe);
+		ret = request_threaded_irq(pci_irq_vector(pdev, 0), NULL,
+					   vpe_shared_irq,
+					   IRQF_SHARED | IRQF_ONESHOT, name,
+					   vpe);
 	}
 	if (ret) {
 		pci_free_irq_vectors(pdev);
@@ -357,9 +364,9 @@ static int vpe_setup_vq(struct virtio_pci_epf *vpe, unsigned int index,
 
 	if (vpe->msix && info->callback) {
 		vector = index + 1;
-		ret = request_irq(pci_irq_vector(vpe->pdev, vector),
-				  vring_interrupt, 0, dev_name(&vpe->vdev.dev),
-				  vq);
+		ret = request_threaded_irq(pci_irq_vector(vpe->pdev, vector),
+					   NULL, vring_interrupt, IRQF_ONESHOT,
+					   dev_name(&vpe->vdev.dev), vq);
 		if (ret)
 			return ret;
 		vpe->vqs[index].irq = true;
