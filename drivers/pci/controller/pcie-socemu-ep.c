@@ -283,12 +283,6 @@ static int socemu_ep_map_addr(struct pci_epc *epc, u8 func_no, u8 vfunc_no,
 	return 0;
 }
 
-static void socemu_ep_unmap_addr(struct pci_epc *epc, u8 func_no,
-				 u8 vfunc_no, phys_addr_t addr)
-{
-	/* The translation is fixed: nothing to tear down. */
-}
-
 static int socemu_ep_set_msi(struct pci_epc *epc, u8 func_no, u8 vfunc_no,
 			     u8 log2_count)
 {
@@ -572,7 +566,7 @@ static const struct pci_epc_ops socemu_ep_ops = {
 	.clear_bar	= socemu_ep_clear_bar,
 	.align_addr	= socemu_ep_align_addr,
 	.map_addr	= socemu_ep_map_addr,
-	.unmap_addr	= socemu_ep_unmap_addr,
+	/* No unmap_addr: the translation is fixed, nothing to tear down. */
 	.set_msi	= socemu_ep_set_msi,
 	.get_msi	= socemu_ep_get_msi,
 	.set_msix	= socemu_ep_set_msix,

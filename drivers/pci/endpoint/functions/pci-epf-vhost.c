@@ -514,6 +514,7 @@ static int vepf_config_write(struct pci_epf_vhost *vepf,
 static void vepf_run_command(struct pci_epf_vhost *vepf, u32 seq)
 {
 	struct vepf_device *d = vepf->dev;
+	const char *malformed = "malformed command";
 	u32 cmd, arg0, arg1;
 	int ret;
 
@@ -531,8 +532,7 @@ static void vepf_run_command(struct pci_epf_vhost *vepf, u32 seq)
 			break;
 		case VIRTIO_PCI_EPF_CMD_QUEUE_ENABLE:
 			ret = vepf_queue_enable(vepf, d, arg0);
-			if (ret)
-				vhost_device_fail(&d->vdev, "malformed queue setup");
+			malformed = "malformed queue setup";
 			break;
 		case VIRTIO_PCI_EPF_CMD_CONFIG_WRITE:
 			ret = vepf_config_write(vepf, d, arg0, arg1);
@@ -541,8 +541,9 @@ static void vepf_run_command(struct pci_epf_vhost *vepf, u32 seq)
 			dev_err(&vepf->epf->dev, "unknown command %u\n", cmd);
 			ret = -EINVAL;
 		}
-		if (ret == -EINVAL && cmd != VIRTIO_PCI_EPF_CMD_QUEUE_ENABLE)
-			vhost_device_fail(&d->vdev, "malformed command");
+		/* Every refusal of a command's values fails the device. */
+		if (ret == -EINVAL)
+			vhost_device_fail(&d->vdev, malformed);
 	}
 	vepf_wr(vepf, VIRTIO_PCI_EPF_CMD_RESULT, -ret);
 	wmb();	/* the result before the answer */
@@ -655,17 +656,14 @@ static void vepf_init_registers(struct pci_epf_vhost *vepf)
 	vepf_wr(vepf, VIRTIO_PCI_EPF_CMD_DONE, vepf->cmd_done);
 }
 
-/* The driver side went away: what it set up is gone with it. */
+/*
+ * The driver side went away: what it set up is gone with it, as if it had
+ * reset the device. Windows exist only while a device does.
+ */
 static void vepf_driver_gone(struct pci_epf_vhost *vepf)
 {
-	struct vepf_device *d = vepf->dev;
-
-	if (d) {
-		WRITE_ONCE(d->driver_status, 0);
-		vhost_device_status_changed(&d->vdev);
-		vepf_forget_queues(vepf, d);
-	}
-	vepf_unmap_all(vepf);
+	if (vepf->dev)
+		vepf_set_status_cmd(vepf, vepf->dev, 0);
 }
 
 static void vepf_stop_thread(struct pci_epf_vhost *vepf)
