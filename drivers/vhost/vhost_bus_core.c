@@ -62,12 +62,19 @@ static int vhost_bus_uevent(const struct device *dev,
 			      vdev->id.device, vdev->id.vendor);
 }
 
-/* Stop the client if it runs and delete the queues; ->status_lock held. */
+/*
+ * Stop the client if it runs and delete the queues; ->status_lock held.
+ * Kick callbacks end before stop() is called, so a client's stop() that
+ * cancels the work its callbacks queue has nothing left running after it.
+ */
 static void vhost_stop_client(struct vhost_device *vdev)
 {
+	struct vhost_vq_set *set;
 	struct vhost_driver *drv;
 
 	lockdep_assert_held(&vdev->status_lock);
+	/* Also the queues of a client whose start() failed. */
+	set = vhost_unpublish_vqs(vdev);
 	if (vdev->started) {
 		drv = vdev->client;
 		drv->stop(vdev);
@@ -75,8 +82,7 @@ static void vhost_stop_client(struct vhost_device *vdev)
 		vdev->started = false;
 		mutex_unlock(&vdev->lock);
 	}
-	/* Also the queues of a client whose start() failed. */
-	vhost_del_vqs(vdev);
+	kfree(set);
 }
 
 static void vhost_fail_locked(struct vhost_device *vdev, const char *reason)

@@ -6,7 +6,7 @@
 struct vhost_device;
 struct vhost_driver;
 
-void vhost_del_vqs(struct vhost_device *vdev);
+struct vhost_vq_set *vhost_unpublish_vqs(struct vhost_device *vdev);
 
 int vhost_configfs_init(void);
 void vhost_configfs_exit(void);

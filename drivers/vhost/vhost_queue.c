@@ -5,8 +5,8 @@
  * MMIO variant.  Clients never call vringh themselves.
  *
  * Queues exist between DRIVER_OK and the next reset or failure: a client
- * creates them in its start() callback and the core deletes them after
- * the client's stop().  A client serialises its own use of a queue and
+ * creates them in its start() callback; the core stops kick callbacks
+ * before the client's stop() and deletes the queues after it.  A client serialises its own use of a queue and
  * stops using it in stop().  The set of queues is published with RCU, so
  * that the transport's kick reports (vhost_vq_kicked(), from any context)
  * never see a queue being freed; they are dropped once it is gone.
@@ -103,8 +103,13 @@ err:
 }
 EXPORT_SYMBOL_GPL(vhost_create_vqs);
 
-/* Called by the core after the client's stop(), with status_lock held. */
-void vhost_del_vqs(struct vhost_device *vdev)
+/*
+ * Called by the core before the client's stop(), with status_lock held:
+ * once this returns, no kick callback runs or will run, so stop() can
+ * cancel the client's work for good.  The queues stay usable by the
+ * client until the core frees the returned set after stop().
+ */
+struct vhost_vq_set *vhost_unpublish_vqs(struct vhost_device *vdev)
 {
 	struct vhost_vq_set *set;
 
@@ -113,10 +118,9 @@ void vhost_del_vqs(struct vhost_device *vdev)
 					lockdep_is_held(&vdev->lock));
 	RCU_INIT_POINTER(vdev->vq_set, NULL);
 	mutex_unlock(&vdev->lock);
-	if (!set)
-		return;
-	synchronize_rcu();	/* no kick report is still looking at it */
-	kfree(set);
+	if (set)
+		synchronize_rcu();	/* no kick report is still looking */
+	return set;
 }
 
 /**
@@ -194,6 +198,22 @@ int vhost_vq_get_buf(struct vhost_vq *vq, struct vhost_buf *buf)
 	return ret;
 }
 EXPORT_SYMBOL_GPL(vhost_vq_get_buf);
+
+/**
+ * vhost_vq_unget_buf() - put back a buffer unused
+ * @vq: the queue
+ * @buf: the buffer, the last one vhost_vq_get_buf() returned for @vq
+ *
+ * The next vhost_vq_get_buf() returns the same buffer again; the driver
+ * side sees nothing.  For a client that took a buffer it cannot use now
+ * (too small for the message at hand, say).
+ */
+void vhost_vq_unget_buf(struct vhost_vq *vq, struct vhost_buf *buf)
+{
+	vringh_abandon_mmio(&vq->vrh, 1);
+	buf->written = 0;
+}
+EXPORT_SYMBOL_GPL(vhost_vq_unget_buf);
 
 /**
  * vhost_buf_pull() - copy bytes out of a buffer's readable part

@@ -327,6 +327,7 @@ void vhost_vq_kicked(struct vhost_device *vdev, unsigned int index);
 void vhost_buf_init(struct vhost_buf *buf);
 void vhost_buf_release(struct vhost_buf *buf);
 int vhost_vq_get_buf(struct vhost_vq *vq, struct vhost_buf *buf);
+void vhost_vq_unget_buf(struct vhost_vq *vq, struct vhost_buf *buf);
 ssize_t vhost_buf_pull(struct vhost_buf *buf, void *dst, size_t len);
 ssize_t vhost_buf_push(struct vhost_buf *buf, const void *src, size_t len);
 size_t vhost_buf_readable(const struct vhost_buf *buf);
