@@ -47,12 +47,17 @@ cp "$CACHE/src/tools/testing/selftests/kselftest/ktap_helpers.sh" \
 UAPI_INC=$(mktemp -d)
 mkdir -p "$UAPI_INC/linux"
 cp "$CACHE/src/include/uapi/linux/pcitest.h" \
-	"$CACHE/src/include/uapi/linux/virtio_pci_epf.h" "$UAPI_INC/linux/"
+	"$CACHE/src/include/uapi/linux/virtio_pci_epf.h" \
+	"$CACHE/src/include/uapi/linux/rpmsg.h" "$UAPI_INC/linux/"
 gcc -static -O2 -Wall -I"$UAPI_INC" -o "$ROOT/usr/bin/pcitest" \
 	"$CACHE/src/tools/pci/pcitest.c"
 gcc -static -O2 -Wall -Wextra -I"$UAPI_INC" \
 	-o "$KSFT/drivers/pci_epf_vhost/hostile_rc" \
 	"$HERE/../selftests/drivers/pci_epf_vhost/hostile_rc.c"
+mkdir -p "$KSFT/drivers/vhost_rpmsg"
+gcc -static -O2 -Wall -Wextra -I"$UAPI_INC" \
+	-o "$KSFT/drivers/vhost_rpmsg/rpmsg_msg" \
+	"$HERE/../selftests/drivers/vhost_rpmsg/rpmsg_msg.c"
 rm -rf "$UAPI_INC"
 
 (cd "$ROOT" && find . | sort | cpio -o -H newc --quiet -R 0:0) |

@@ -3,10 +3,12 @@
 # Shell helpers of the rig's PCI endpoint tests, sourced by them.
 #
 # KTAP: ktap_plan N, then one t or t_skip per case. t NAME CMD... runs CMD
-# and reports its exit status as the result of case NAME.
+# and reports its exit status as the result of case NAME. What CMD writes
+# to $T_NOTE (figures, say) is shown as KTAP comments whatever the result.
 
 KTAP_N=0
 KTAP_FAILED=0
+T_NOTE=/tmp/t.note
 EPC=pcie-socemu-ep
 CFS=/sys/kernel/config/pci_ep
 
@@ -21,7 +23,9 @@ t()
 	name=$1
 	shift
 	KTAP_N=$((KTAP_N + 1))
+	rm -f $T_NOTE
 	if "$@" > /tmp/t.out 2>&1; then
+		[ -f $T_NOTE ] && sed 's/^/# /' $T_NOTE
 		echo "ok $KTAP_N $name"
 	else
 		sed 's/^/# /' /tmp/t.out

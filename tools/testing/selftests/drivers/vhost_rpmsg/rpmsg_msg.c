@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rpmsg_msg: send, check and time rpmsg messages through rpmsg_char.
+ *
+ * Usage:
+ *   rpmsg_msg ept CTRL SRC DST CMD [ARG...]
+ *	make an endpoint SRC -> DST with RPMSG_CREATE_EPT_IOCTL on CTRL
+ *	(/dev/rpmsg_ctrlN), run CMD on it, destroy it
+ *   rpmsg_msg dev DEV CMD [ARG...]
+ *	run CMD on DEV, the /dev/rpmsgN of a channel
+ *   rpmsg_msg create-dev|release-dev CTRL NAME SRC DST
+ *	RPMSG_CREATE_DEV_IOCTL / RPMSG_RELEASE_DEV_IOCTL: a channel
+ *
+ * CMD:
+ *   send N [SEED]	N messages of mixed sizes, each with a sequence
+ *			number and a checksum; stop at the first error
+ *   recv N [SEED]	expect exactly those N messages, once each, in
+ *			order, intact; report the rate
+ *   recv-lossy SEED	read until 5 s of silence or an error (the
+ *			endpoint went); a message may be missing (lost
+ *			in a reset) but never duplicated, reordered or
+ *			damaged
+ *   echo N		send back each of N messages
+ *   ping N SIZE	N round trips of SIZE bytes against echo: latency
+ *   raw HEX		send one message of the given bytes
+ *   big SIZE		send one message of SIZE bytes: print the errno
+ *
+ * Addresses are numbers or "any". Output is one line of results; the
+ * exit status is 0 on success, 1 on a failed check, 2 on bad usage.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/rpmsg.h>
+
+#define MAX_MSG		496	/* virtio_rpmsg_bus: 512-byte buffers */
+#define HDR_LEN		12
+#define ADDR_ANY	0xffffffffu
+#define RECV_TIMEOUT_MS	60000
+
+struct msg_hdr {
+	uint32_t seq;
+	uint32_t len;		/* payload bytes after the header */
+	uint32_t sum;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static uint32_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s >> 32;
+}
+
+/* Message @seq of stream @seed: its length and payload. */
+static size_t make_msg(uint32_t seed, uint32_t seq, uint8_t *buf)
+{
+	uint64_t s = ((uint64_t)seed << 32 | seq) * 0x9e3779b97f4a7c15ull | 1;
+	struct msg_hdr h;
+	size_t len, i;
+	uint32_t sum = 2166136261u;
+
+	/* Mixed sizes: mostly small, some at the limit. */
+	switch (rnd(&s) % 4) {
+	case 0:
+		len = 0;
+		break;
+	case 1:
+		len = rnd(&s) % 64;
+		break;
+	case 2:
+		len = MAX_MSG - HDR_LEN;
+		break;
+	default:
+		len = rnd(&s) % (MAX_MSG - HDR_LEN + 1);
+	}
+	for (i = 0; i < len; i++) {
+		buf[HDR_LEN + i] = rnd(&s);
+		sum = (sum ^ buf[HDR_LEN + i]) * 16777619u;
+	}
+	h.seq = seq;
+	h.len = len;
+	h.sum = sum ^ seq;
+	memcpy(buf, &h, sizeof(h));
+	return HDR_LEN + len;
+}
+
+static int read_msg(int fd, uint8_t *buf, size_t size, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r;
+
+	r = poll(&p, 1, timeout_ms);
+	if (r < 0)
+		return -errno;
+	if (!r)
+		return -ETIMEDOUT;
+	r = read(fd, buf, size);
+	return r < 0 ? -errno : r;
+}
+
+static int cmd_send(int fd, unsigned long n, uint32_t seed)
+{
+	uint8_t buf[MAX_MSG];
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		size_t len = make_msg(seed, i, buf);
+
+		if (write(fd, buf, len) != (ssize_t)len) {
+			printf("sent %lu of %lu: %s\n", i, n, strerror(errno));
+			return 1;
+		}
+	}
+	printf("sent %lu\n", n);
+	return 0;
+}
+
+static int cmd_recv(int fd, unsigned long n, uint32_t seed, bool lossy)
+{
+	uint8_t buf[MAX_MSG + 1], want[MAX_MSG];
+	unsigned long got = 0, missing = 0;
+	uint64_t t0 = 0, t1 = 0;
+	uint32_t next = 0;
+	struct msg_hdr h;
+	int r, end = 0;
+
+	while (lossy || got < n) {
+		r = read_msg(fd, buf, sizeof(buf),
+			     lossy ? 5000 : RECV_TIMEOUT_MS);
+		if (r < 0 && lossy) {
+			end = -r;	/* silence, or the endpoint went */
+			break;
+		}
+		if (r < 0) {
+			printf("received %lu of %lu, then: %s\n", got, n,
+			       strerror(-r));
+			return 1;
+		}
+		if (!got)
+			t0 = now_ns();
+		t1 = now_ns();
+		if (r < HDR_LEN) {
+			printf("message %lu: %d bytes, shorter than a header\n",
+			       got, r);
+			return 1;
+		}
+		memcpy(&h, buf, sizeof(h));
+		if (h.seq < next) {
+			printf("message %u again or out of order after %u\n",
+			       h.seq, next - 1);
+			return 1;
+		}
+		if (h.seq > next && !lossy) {
+			printf("message %u missing (got %u)\n", next, h.seq);
+			return 1;
+		}
+		missing += h.seq - next;
+		if ((size_t)r != make_msg(seed, h.seq, want) ||
+		    memcmp(buf, want, r)) {
+			printf("message %u damaged (%d bytes)\n", h.seq, r);
+			return 1;
+		}
+		next = h.seq + 1;
+		got++;
+	}
+	if (lossy) {
+		printf("received %lu, up to message %u, %lu missing, no duplicate; then: %s\n",
+		       got, next ? next - 1 : 0, missing, strerror(end));
+		return 0;
+	}
+	printf("received %lu in order and intact, %.0f msg/s\n", got,
+	       got > 1 ? (got - 1) * 1e9 / (double)(t1 - t0) : 0.0);
+	return 0;
+}
+
+static int cmd_echo(int fd, unsigned long n)
+{
+	uint8_t buf[MAX_MSG];
+	unsigned long i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		r = read_msg(fd, buf, sizeof(buf), RECV_TIMEOUT_MS);
+		if (r < 0 || write(fd, buf, r) != r) {
+			printf("echoed %lu of %lu: %s\n", i, n,
+			       strerror(r < 0 ? -r : errno));
+			return 1;
+		}
+	}
+	printf("echoed %lu\n", n);
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmd_ping(int fd, unsigned long n, size_t size)
+{
+	uint8_t buf[MAX_MSG], in[MAX_MSG + 1];
+	uint64_t *rtt, t, total = 0;
+	unsigned long i;
+	int r;
+
+	if (!n || size > MAX_MSG)
+		return 2;
+	rtt = calloc(n, sizeof(*rtt));
+	if (!rtt)
+		return 1;
+	for (i = 0; i < size; i++)
+		buf[i] = i;
+	for (i = 0; i < n; i++) {
+		t = now_ns();
+		if (write(fd, buf, size) != (ssize_t)size) {
+			printf("ping %lu: %s\n", i, strerror(errno));
+			return 1;
+		}
+		r = read_msg(fd, in, sizeof(in), RECV_TIMEOUT_MS);
+		if (r != (int)size || memcmp(in, buf, size)) {
+			printf("ping %lu: bad answer (%d)\n", i, r);
+			return 1;
+		}
+		rtt[i] = now_ns() - t;
+		total += rtt[i];
+	}
+	qsort(rtt, n, sizeof(*rtt), cmp_u64);
+	printf("size %zu: rtt min %.1f median %.1f max %.1f us, %.0f round trips/s\n",
+	       size, rtt[0] / 1e3, rtt[n / 2] / 1e3, rtt[n - 1] / 1e3,
+	       n * 1e9 / (double)total);
+	free(rtt);
+	return 0;
+}
+
+static int cmd_raw(int fd, const char *hex)
+{
+	uint8_t buf[4096];
+	size_t n = 0;
+	unsigned int b;
+
+	while (hex[0] && hex[1] && n < sizeof(buf)) {
+		if (sscanf(hex, "%2x", &b) != 1)
+			return 2;
+		buf[n++] = b;
+		hex += 2;
+	}
+	if (write(fd, buf, n) != (ssize_t)n) {
+		printf("raw %zu bytes: %s\n", n, strerror(errno));
+		return 1;
+	}
+	printf("raw %zu bytes sent\n", n);
+	return 0;
+}
+
+static int cmd_big(int fd, size_t size)
+{
+	static uint8_t buf[65536];
+
+	if (size > sizeof(buf))
+		return 2;
+	if (write(fd, buf, size) == (ssize_t)size) {
+		printf("%zu bytes: sent\n", size);
+		return 0;
+	}
+	printf("%zu bytes: %s\n", size, strerror(errno));
+	return 0;
+}
+
+static int run(int fd, int argc, char **argv)
+{
+	unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 0) : 0;
+	uint32_t seed = argc > 2 ? strtoul(argv[2], NULL, 0) : 1;
+
+	if (argc < 2)
+		return 2;
+	if (!strcmp(argv[0], "send"))
+		return cmd_send(fd, n, seed);
+	if (!strcmp(argv[0], "recv"))
+		return cmd_recv(fd, n, seed, false);
+	if (!strcmp(argv[0], "recv-lossy"))
+		return cmd_recv(fd, 0, n, true);
+	if (!strcmp(argv[0], "echo"))
+		return cmd_echo(fd, n);
+	if (!strcmp(argv[0], "ping") && argc > 2)
+		return cmd_ping(fd, n, strtoul(argv[2], NULL, 0));
+	if (!strcmp(argv[0], "raw"))
+		return cmd_raw(fd, argv[1]);
+	if (!strcmp(argv[0], "big"))
+		return cmd_big(fd, n);
+	return 2;
+}
+
+static uint32_t addr(const char *s)
+{
+	return strcmp(s, "any") ? strtoul(s, NULL, 0) : ADDR_ANY;
+}
+
+static void fill_info(struct rpmsg_endpoint_info *info, const char *name,
+		      const char *src, const char *dst)
+{
+	memset(info, 0, sizeof(*info));
+	strncpy(info->name, name, sizeof(info->name) - 1);
+	info->src = addr(src);
+	info->dst = addr(dst);
+}
+
+static bool attr_is(const char *dir, const char *attr, const char *want)
+{
+	char path[512], val[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, attr);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(val, sizeof(val), f))
+		val[0] = 0;
+	fclose(f);
+	val[strcspn(val, "\n")] = 0;
+	return !strcmp(val, want);
+}
+
+/* The /dev/rpmsgN that RPMSG_CREATE_EPT_IOCTL made for @info. */
+static int open_ept(const struct rpmsg_endpoint_info *info)
+{
+	char src[16], dst[16], dev[300];
+	glob_t g;
+	size_t i;
+	int tries, fd = -1;
+
+	snprintf(src, sizeof(src), "%d", (int)info->src);
+	snprintf(dst, sizeof(dst), "%d", (int)info->dst);
+	for (tries = 0; tries < 100 && fd < 0; tries++) {
+		if (glob("/sys/class/rpmsg/rpmsg[0-9]*", 0, NULL, &g) == 0) {
+			for (i = 0; i < g.gl_pathc && fd < 0; i++) {
+				if (!attr_is(g.gl_pathv[i], "name", info->name) ||
+				    !attr_is(g.gl_pathv[i], "src", src) ||
+				    !attr_is(g.gl_pathv[i], "dst", dst))
+					continue;
+				snprintf(dev, sizeof(dev), "/dev/%s",
+					 strrchr(g.gl_pathv[i], '/') + 1);
+				fd = open(dev, O_RDWR);
+			}
+			globfree(&g);
+		}
+		if (fd < 0)
+			usleep(20000);
+	}
+	return fd;
+}
+
+static int usage(void)
+{
+	fprintf(stderr,
+		"usage: rpmsg_msg ept CTRL SRC DST CMD [ARG...]\n"
+		"       rpmsg_msg dev DEV CMD [ARG...]\n"
+		"       rpmsg_msg create-dev|release-dev CTRL NAME SRC DST\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	struct rpmsg_endpoint_info info;
+	char name[32];
+	int ctrl, fd, ret;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc >= 4 && !strcmp(argv[1], "dev")) {
+		fd = open(argv[2], O_RDWR);
+		if (fd < 0) {
+			printf("%s: %s\n", argv[2], strerror(errno));
+			return 1;
+		}
+		ret = run(fd, argc - 3, argv + 3);
+		return ret == 2 ? usage() : ret;
+	}
+	if (argc == 6 && (!strcmp(argv[1], "create-dev") ||
+			  !strcmp(argv[1], "release-dev"))) {
+		ctrl = open(argv[2], O_RDWR);
+		fill_info(&info, argv[3], argv[4], argv[5]);
+		if (ctrl < 0 ||
+		    ioctl(ctrl, argv[1][0] == 'c' ? RPMSG_CREATE_DEV_IOCTL :
+			  RPMSG_RELEASE_DEV_IOCTL, &info)) {
+			printf("%s %s: %s\n", argv[1], argv[3], strerror(errno));
+			return 1;
+		}
+		return 0;
+	}
+	if (argc < 7 || strcmp(argv[1], "ept"))
+		return usage();
+	ctrl = open(argv[2], O_RDWR);
+	if (ctrl < 0) {
+		printf("%s: %s\n", argv[2], strerror(errno));
+		return 1;
+	}
+	snprintf(name, sizeof(name), "msg-%d", getpid());
+	fill_info(&info, name, argv[3], argv[4]);
+	if (ioctl(ctrl, RPMSG_CREATE_EPT_IOCTL, &info)) {
+		printf("endpoint 0x%x -> 0x%x: %s\n", info.src, info.dst,
+		       strerror(errno));
+		return 1;
+	}
+	fd = open_ept(&info);
+	if (fd < 0) {
+		printf("endpoint 0x%x -> 0x%x: no /dev/rpmsgN\n", info.src,
+		       info.dst);
+		return 1;
+	}
+	ret = run(fd, argc - 5, argv + 5);
+	ioctl(fd, RPMSG_DESTROY_EPT_IOCTL);
+	close(fd);
+	close(ctrl);
+	return ret == 2 ? usage() : ret;
+}
