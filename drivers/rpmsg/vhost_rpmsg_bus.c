@@ -248,6 +248,12 @@ static int vrpmsg_get_tx_buf(struct vrpmsg *vrp)
 	return ret;
 }
 
+/* The driver side kicked queue 0 since @kicks, or the device stops. */
+static bool vrpmsg_tx_news(struct vrpmsg *vrp, int kicks)
+{
+	return atomic_read(&vrp->tx_kicks) != kicks || !READ_ONCE(vrp->running);
+}
+
 /*
  * Wait for a buffer: return with tx_lock held and 0, or with it released
  * and a negative errno.
@@ -278,8 +284,8 @@ static int vrpmsg_wait_tx_buf(struct vrpmsg *vrp, bool wait)
 		left = deadline - jiffies;
 		if (left > 0)
 			left = wait_event_interruptible_timeout(vrp->sendq,
-					atomic_read(&vrp->tx_kicks) != kicks ||
-					!READ_ONCE(vrp->running), left);
+								vrpmsg_tx_news(vrp, kicks),
+								left);
 
 		mutex_lock(&vrp->tx_lock);
 		if (!--vrp->tx_waiters && vrp->running)
@@ -668,13 +674,12 @@ static int vrpmsg_release_channel(struct rpmsg_device *rpdev,
 	who = rpdev == vrp->ns_rpdev ? VRPMSG_PEER : VRPMSG_LOCAL;
 	mutex_lock(&vrp->chan_lock);
 	dev = rpmsg_find_device(vrpmsg_dev(vrp), chinfo);
-	if (!dev) {
+	if (!dev)
 		ret = -ENODEV;
-	} else if (to_vch(to_rpmsg_device(dev))->origin != who) {
+	else if (to_vch(to_rpmsg_device(dev))->origin != who)
 		ret = -EPERM;
-	} else {
+	else
 		device_unregister(dev);
-	}
 	put_device(dev);
 	mutex_unlock(&vrp->chan_lock);
 	if (ret)

@@ -5,7 +5,7 @@
  *   /sys/kernel/config/rpmsg/
  *     <device>/              a vhost rpmsg device, by the name of the
  *                            device carrying its link (pci_epf_vhost.0)
- *       <channel>/           any name
+ *       <channel>/           named as you like
  *         name               the channel's name, matched by rpmsg drivers
  *         src                local address, or "any" (not announced)
  *         dst                the other side's address, or "any"

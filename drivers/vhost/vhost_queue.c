@@ -6,10 +6,11 @@
  *
  * Queues exist between DRIVER_OK and the next reset or failure: a client
  * creates them in its start() callback; the core stops kick callbacks
- * before the client's stop() and deletes the queues after it.  A client serialises its own use of a queue and
- * stops using it in stop().  The set of queues is published with RCU, so
- * that the transport's kick reports (vhost_vq_kicked(), from any context)
- * never see a queue being freed; they are dropped once it is gone.
+ * before the client's stop() and deletes the queues after it.  A client
+ * serialises its own use of a queue and stops using it in stop().  The
+ * set of queues is published with RCU, so that the transport's kick
+ * reports (vhost_vq_kicked(), from any context) never see a queue being
+ * freed; they are dropped once it is gone.
  */
 
 #include <linux/rcupdate.h>

@@ -22,8 +22,10 @@
  *			damaged
  *   echo N		send back each of N messages
  *   ping N SIZE	N round trips of SIZE bytes against echo: latency
+ *   await SECONDS	wait that long for one message, of any content
  *   raw HEX		send one message of the given bytes
  *   big SIZE		send one message of SIZE bytes: print the errno
+ *   trybig SIZE	the same, non-blocking (O_NONBLOCK: rpmsg_trysend())
  *
  * Addresses are numbers or "any". Output is one line of results; the
  * exit status is 0 on success, 1 on a failed check, 2 on bad usage.
@@ -305,10 +307,22 @@ static int run(int fd, int argc, char **argv)
 		return cmd_echo(fd, n);
 	if (!strcmp(argv[0], "ping") && argc > 2)
 		return cmd_ping(fd, n, strtoul(argv[2], NULL, 0));
+	if (!strcmp(argv[0], "await")) {
+		uint8_t buf[MAX_MSG + 1];
+		int r = read_msg(fd, buf, sizeof(buf), n * 1000);
+
+		printf("await: %s\n", r < 0 ? strerror(-r) : "a message");
+		return r < 0;
+	}
 	if (!strcmp(argv[0], "raw"))
 		return cmd_raw(fd, argv[1]);
 	if (!strcmp(argv[0], "big"))
 		return cmd_big(fd, n);
+	if (!strcmp(argv[0], "trybig")) {
+		if (fcntl(fd, F_SETFL, O_NONBLOCK))
+			return 1;
+		return cmd_big(fd, n);
+	}
 	return 2;
 }
 
@@ -321,7 +335,7 @@ static void fill_info(struct rpmsg_endpoint_info *info, const char *name,
 		      const char *src, const char *dst)
 {
 	memset(info, 0, sizeof(*info));
-	strncpy(info->name, name, sizeof(info->name) - 1);
+	snprintf(info->name, sizeof(info->name), "%s", name);
 	info->src = addr(src);
 	info->dst = addr(dst);
 }
@@ -371,7 +385,7 @@ static int open_ept(const struct rpmsg_endpoint_info *info)
 	return fd;
 }
 
-static int usage(void)
+static int bad_usage(void)
 {
 	fprintf(stderr,
 		"usage: rpmsg_msg ept CTRL SRC DST CMD [ARG...]\n"
@@ -394,7 +408,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		ret = run(fd, argc - 3, argv + 3);
-		return ret == 2 ? usage() : ret;
+		return ret == 2 ? bad_usage() : ret;
 	}
 	if (argc == 6 && (!strcmp(argv[1], "create-dev") ||
 			  !strcmp(argv[1], "release-dev"))) {
@@ -409,7 +423,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc < 7 || strcmp(argv[1], "ept"))
-		return usage();
+		return bad_usage();
 	ctrl = open(argv[2], O_RDWR);
 	if (ctrl < 0) {
 		printf("%s: %s\n", argv[2], strerror(errno));
@@ -432,5 +446,5 @@ int main(int argc, char **argv)
 	ioctl(fd, RPMSG_DESTROY_EPT_IOCTL);
 	close(fd);
 	close(ctrl);
-	return ret == 2 ? usage() : ret;
+	return ret == 2 ? bad_usage() : ret;
 }

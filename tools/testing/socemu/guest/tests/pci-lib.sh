@@ -220,3 +220,25 @@ rc_stop_virtio()
 	rmmod virtio_pci_epf &&
 	rmmod pcie-socemu-host
 }
+
+# Root complex generation of the EP's last link up, from its log.
+ep_rc_gen()
+{
+	dmesg | sed -n 's/.*pcie-socemu-ep: link up (root complex generation \([0-9]*\)).*/\1/p' |
+		tail -n 1
+}
+
+ep_link_downs()
+{
+	dmesg | grep -c "pcie-socemu-ep: link down"
+}
+
+ep_rc_gen_above()
+{
+	[ "$(ep_rc_gen)" -gt "$1" ] 2> /dev/null
+}
+
+ep_link_downs_above()
+{
+	[ "$(ep_link_downs)" -gt "$1" ]
+}
