@@ -7,6 +7,7 @@
 #   make demo        boot the two-SoC pair and show the rig's self-test
 #   make kernel      the debug kernel, its initramfs and the host tools
 #   make bench-kernel  the benchmark kernel (no debug options)
+#   make bench       the benchmarks, next to the link's own limits
 #   make lint        checkpatch --strict, sparse, W=1, kernel-doc
 #   make test        the QEMU tests only (ONLY=boot-name to pick boots)
 #   make host-test   the host tests: vringh MMIO harness, 60 s of fuzzing
@@ -22,8 +23,8 @@ LOGS		?= $(CURDIR)/logs
 HOSTBIN		:= $(VHOST_SOC_CACHE)/host-bin
 HOSTCFLAGS	:= -O2 -g -Wall -Wextra -Werror -std=gnu11
 
-.PHONY: all setup kernel bench-kernel host lint test host-test fuzz check \
-	demo clean
+.PHONY: all setup kernel bench-kernel bench host lint test host-test fuzz \
+	check demo clean
 
 all: kernel
 
@@ -43,6 +44,9 @@ kernel: setup host
 bench-kernel: setup host
 	@$(RIG)/build-kernel.sh bench
 	@$(RIG)/mkinitramfs.sh bench $(VHOST_SOC_CACHE)/initramfs-bench.cpio.gz
+
+bench: bench-kernel
+	@python3 $(RIG)/vsoc.py --logs $(LOGS) bench
 
 lint: kernel
 	@LINT_LOG=$(LOGS)/lint.log $(RIG)/lint.sh

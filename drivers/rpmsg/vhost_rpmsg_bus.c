@@ -40,7 +40,8 @@
  * - queue 1 and @rxbuf are used by rx_work only;
  * - endpoints_lock guards the endpoint idr; an endpoint's callback runs
  *   under its cb_lock, with a reference held;
- * - chan_lock serialises channel creation with the duplicate checks;
+ * - chan_lock serialises channel creation with the duplicate checks; no
+ *   channel is created once the device stops;
  * - start() and stop() are serialised by the vhost core (status_lock);
  *   @online is written by rx_work and, after rx_work is cancelled, by
  *   stop().
@@ -56,6 +57,7 @@
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/rpmsg.h>
+#include <linux/rpmsg/byteorder.h>
 #include <linux/rpmsg/ns.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -281,8 +283,8 @@ static int vrpmsg_wait_tx_buf(struct vrpmsg *vrp, bool wait)
 		}
 		mutex_unlock(&vrp->tx_lock);
 
-		left = deadline - jiffies;
-		if (left > 0)
+		left = time_before(jiffies, deadline) ? deadline - jiffies : 0;
+		if (left)
 			left = wait_event_interruptible_timeout(vrp->sendq,
 								vrpmsg_tx_news(vrp, kicks),
 								left);
@@ -486,8 +488,8 @@ static int vrpmsg_announce(struct rpmsg_device *rpdev, u32 flags)
 	    !vhost_has_feature(vrp->vdev, VIRTIO_RPMSG_F_NS))
 		return 0;
 	strscpy_pad(nsm.name, rpdev->id.name, sizeof(nsm.name));
-	nsm.addr = cpu_to_le32(rpdev->ept->addr);
-	nsm.flags = cpu_to_le32(flags);
+	nsm.addr = cpu_to_rpmsg32(rpdev, rpdev->ept->addr);
+	nsm.flags = cpu_to_rpmsg32(rpdev, flags);
 	/* A channel going away with the link does not wait for buffers. */
 	ret = vrpmsg_send(rpdev->ept, rpdev->ept->addr, RPMSG_NS_ADDR, &nsm,
 			  sizeof(nsm), flags == RPMSG_NS_CREATE);
@@ -573,7 +575,7 @@ static bool vrpmsg_addr_taken(struct vrpmsg *vrp, u32 addr)
  *
  * Return: the channel, or an ERR_PTR: -EEXIST for a channel of the same
  * name and addresses, -EADDRINUSE if @chinfo->src is taken, -ENOSPC beyond
- * max_channels.
+ * max_channels, -EPIPE once the device stops.
  */
 struct rpmsg_device *vrpmsg_add_channel(struct vrpmsg *vrp,
 					struct rpmsg_channel_info *chinfo,
@@ -586,6 +588,11 @@ struct rpmsg_device *vrpmsg_add_channel(struct vrpmsg *vrp,
 	int ret;
 
 	mutex_lock(&vrp->chan_lock);
+	/* stop() clears running, then removes channels under chan_lock. */
+	if (!READ_ONCE(vrp->running)) {
+		ret = -EPIPE;
+		goto out;
+	}
 	dup = rpmsg_find_device(parent, chinfo);
 	if (dup) {
 		put_device(dup);
@@ -793,6 +800,14 @@ static int vrpmsg_remove_one(struct device *dev, void *data)
 static void vrpmsg_offline(struct vrpmsg *vrp)
 {
 	vrpmsg_cfs_detach(&vrp->cfs);
+	/*
+	 * A channel being added (it found the device running) is registered
+	 * once chan_lock is free, and none is added after: remove them all.
+	 * Not under chan_lock: rpmsg_ctrl calls in with its own lock held,
+	 * which removing its device takes.
+	 */
+	mutex_lock(&vrp->chan_lock);
+	mutex_unlock(&vrp->chan_lock);
 	device_for_each_child(vrpmsg_dev(vrp), NULL, vrpmsg_remove_one);
 	vrp->ns_rpdev = NULL;
 	vrp->online = false;

@@ -4,6 +4,7 @@
 
   vsoc.py test [--plan FILE] [--only BOOT]...   run the plan, print the summary
   vsoc.py demo                                  boot the two-SoC pair, show its log
+  vsoc.py bench                                 the benchmarks and their anchors
 
 Topologies (DESIGN.md section 4):
 
@@ -374,6 +375,36 @@ def cmd_demo(args):
     return rc
 
 
+def cmd_bench(args):
+    # Benchmarks print their figures next to the anchors of the same run
+    # (Documentation/dev-tools/socemu.rst): the link's doorbell round trip
+    # and window copy bandwidth, measured first on the same two VMs.
+    kernel, initrd = ensure_built('bench')
+    boot = Boot('bench', 'two', 900,
+                {'ep': [['bench-rpmsg']], 'rc': [['bench-rpmsg']]})
+    logdir = os.path.join(args.logs, 'bench')
+    print('vsoc: benchmark kernel, two VMs under TCG: absolute figures mean '
+          'nothing, ratios to the anchors do')
+    res = run_boot(boot, kernel, initrd, logdir, args.timeout_scale)
+    rc = 0
+    titles = {'ep': 'anchors: the link itself (socemu_bench, EP to RC)',
+              'rc': 'rpmsg over pci-epf-vhost (rpmsg_char, RC end)'}
+    for role in ('ep', 'rc'):
+        console, ktap, timed_out, tests = res[role]
+        p, f, s, bad = parse_ktap(ktap, tests)
+        if f or timed_out:
+            rc = 1
+            print('\n'.join(bad))
+        print(f'--- {titles[role]} ---')
+        with open(ktap, errors='replace') as fh:
+            for line in fh:
+                line = line.strip()
+                if line.startswith('# ') and not line.startswith('# vsoc'):
+                    print('  ' + line[2:])
+    print('bench: ' + ('done' if rc == 0 else 'FAILED, see ' + logdir))
+    return rc
+
+
 def main():
     # Turn SIGTERM/SIGHUP into an exception so that run_boot() still kills
     # the VMs and the server and removes the RAM files.
@@ -394,8 +425,10 @@ def main():
     t.add_argument('--extra-ktap', action='append',
                    help='count the results of this KTAP file too (lint gates)')
     sub.add_parser('demo')
+    sub.add_parser('bench')
     args = ap.parse_args()
-    return cmd_test(args) if args.cmd == 'test' else cmd_demo(args)
+    return {'test': cmd_test, 'demo': cmd_demo,
+            'bench': cmd_bench}[args.cmd](args)
 
 
 if __name__ == '__main__':

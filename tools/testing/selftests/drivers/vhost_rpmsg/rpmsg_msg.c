@@ -23,6 +23,10 @@
  *   echo N		send back each of N messages
  *   ping N SIZE	N round trips of SIZE bytes against echo: latency
  *   await SECONDS	wait that long for one message, of any content
+ *   serve		answer a "bench" on the other side, until it ends
+ *   bench N SIZE...	against "serve": for each SIZE, the median round
+ *			trip of N messages, and the rate of 5 N messages
+ *			each way, measured by their receiver
  *   raw HEX		send one message of the given bytes
  *   big SIZE		send one message of SIZE bytes: print the errno
  *   trybig SIZE	the same, non-blocking (O_NONBLOCK: rpmsg_trysend())
@@ -256,6 +260,170 @@ static int cmd_ping(int fd, unsigned long n, size_t size)
 	return 0;
 }
 
+/*
+ * bench and serve: messages start with a type byte.  'P' is echoed; 'D'
+ * is counted; 'E' ends a flood and is answered with an 'R' giving the
+ * count and the nanoseconds from the first 'D' to the 'E'; 'F' asks for a
+ * flood of n messages of size bytes, ended by 'E'; 'Q' ends serve.
+ */
+struct bench_msg {
+	uint8_t type;
+	uint8_t pad[7];
+	uint64_t ns;
+	uint32_t n;
+	uint32_t size;
+};
+
+static int send_msg(int fd, const void *buf, size_t len)
+{
+	return write(fd, buf, len) == (ssize_t)len ? 0 : -errno;
+}
+
+/* Send @n messages of @size bytes of type 'D', then an 'E'. */
+static int flood(int fd, unsigned long n, size_t size)
+{
+	uint8_t buf[MAX_MSG] = { 'D' };
+	struct bench_msg e = { .type = 'E' };
+	unsigned long i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		r = send_msg(fd, buf, size);
+		if (r)
+			return r;
+	}
+	return send_msg(fd, &e, sizeof(e));
+}
+
+/* Count 'D' messages until an 'E': into @r, as 'R' reports it. */
+static int count_flood(int fd, struct bench_msg *r)
+{
+	uint8_t buf[MAX_MSG + 1];
+	uint64_t t0 = 0;
+	int len;
+
+	memset(r, 0, sizeof(*r));
+	r->type = 'R';
+	for (;;) {
+		len = read_msg(fd, buf, sizeof(buf), RECV_TIMEOUT_MS);
+		if (len <= 0)
+			return len < 0 ? len : -EPROTO;
+		if (buf[0] == 'E')
+			break;
+		if (buf[0] != 'D')
+			return -EPROTO;
+		if (!r->n++)
+			t0 = now_ns();
+	}
+	r->ns = now_ns() - t0;
+	return 0;
+}
+
+static int cmd_serve(int fd)
+{
+	uint8_t buf[MAX_MSG + 1];
+	struct bench_msg m;
+	int len, r = 0;
+
+	for (;;) {
+		len = read_msg(fd, buf, sizeof(buf), RECV_TIMEOUT_MS);
+		if (len <= 0) {
+			printf("serve: %s\n", len ? strerror(-len) : "empty");
+			return 1;
+		}
+		memcpy(&m, buf, len < (int)sizeof(m) ? len : (int)sizeof(m));
+		switch (buf[0]) {
+		case 'P':
+			r = send_msg(fd, buf, len);
+			break;
+		case 'D':
+			m.type = 'D';
+			if (!count_flood(fd, &m))	/* counts from the 2nd */
+				m.n++;
+			m.type = 'R';
+			r = send_msg(fd, &m, sizeof(m));
+			break;
+		case 'F':
+			if (len < (int)sizeof(m) || m.size > MAX_MSG ||
+			    m.size < 1)
+				return 1;
+			r = flood(fd, m.n, m.size);
+			break;
+		case 'Q':
+			printf("serve: done\n");
+			return 0;
+		default:
+			printf("serve: message type %#x\n", buf[0]);
+			return 1;
+		}
+		if (r) {
+			printf("serve: %s\n", strerror(-r));
+			return 1;
+		}
+	}
+}
+
+static double rate(const struct bench_msg *r)
+{
+	return r->n > 1 ? (r->n - 1) * 1e9 / (double)r->ns : 0;
+}
+
+static int cmd_bench(int fd, int argc, char **argv)
+{
+	unsigned long n = strtoul(argv[1], NULL, 0);
+	uint8_t buf[MAX_MSG], in[MAX_MSG + 1];
+	struct bench_msg m, r;
+	uint64_t *rtt, t;
+	unsigned long i;
+	int a, len;
+
+	rtt = calloc(n ? n : 1, sizeof(*rtt));
+	if (!n || !rtt)
+		return 2;
+	printf("%6s %14s %14s %12s %14s %12s\n", "size", "rtt median us",
+	       "out msg/s", "out MiB/s", "in msg/s", "in MiB/s");
+	for (a = 2; a < argc; a++) {
+		size_t size = strtoul(argv[a], NULL, 0);
+		double out, in_rate;
+
+		if (!size || size > MAX_MSG)
+			return 2;
+		memset(buf, 0, sizeof(buf));
+		buf[0] = 'P';
+		for (i = 0; i < n; i++) {
+			t = now_ns();
+			if (send_msg(fd, buf, size) ||
+			    read_msg(fd, in, sizeof(in), RECV_TIMEOUT_MS) !=
+			    (int)size)
+				return 1;
+			rtt[i] = now_ns() - t;
+		}
+		qsort(rtt, n, sizeof(*rtt), cmp_u64);
+		/* Out: the other side counts, and says. */
+		if (flood(fd, 5 * n, size))
+			return 1;
+		len = read_msg(fd, in, sizeof(in), RECV_TIMEOUT_MS);
+		if (len != sizeof(r))
+			return 1;
+		memcpy(&r, in, sizeof(r));
+		out = rate(&r);
+		/* In: ask for a flood, count it. */
+		memset(&m, 0, sizeof(m));
+		m.type = 'F';
+		m.n = 5 * n;
+		m.size = size;
+		if (send_msg(fd, &m, sizeof(m)) || count_flood(fd, &r))
+			return 1;
+		in_rate = rate(&r);
+		printf("%6zu %14.1f %14.0f %12.2f %14.0f %12.2f\n", size,
+		       rtt[n / 2] / 1e3, out, out * size / 1048576,
+		       in_rate, in_rate * size / 1048576);
+	}
+	buf[0] = 'Q';
+	free(rtt);
+	return send_msg(fd, buf, 1) ? 1 : 0;
+}
+
 static int cmd_raw(int fd, const char *hex)
 {
 	uint8_t buf[4096];
@@ -295,6 +463,8 @@ static int run(int fd, int argc, char **argv)
 	unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 0) : 0;
 	uint32_t seed = argc > 2 ? strtoul(argv[2], NULL, 0) : 1;
 
+	if (argc == 1 && !strcmp(argv[0], "serve"))
+		return cmd_serve(fd);
 	if (argc < 2)
 		return 2;
 	if (!strcmp(argv[0], "send"))
@@ -316,6 +486,8 @@ static int run(int fd, int argc, char **argv)
 	}
 	if (!strcmp(argv[0], "raw"))
 		return cmd_raw(fd, argv[1]);
+	if (!strcmp(argv[0], "bench") && argc > 2)
+		return cmd_bench(fd, argc, argv);
 	if (!strcmp(argv[0], "big"))
 		return cmd_big(fd, n);
 	if (!strcmp(argv[0], "trybig")) {

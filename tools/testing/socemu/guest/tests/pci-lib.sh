@@ -29,6 +29,7 @@ t()
 		echo "ok $KTAP_N $name"
 	else
 		sed 's/^/# /' /tmp/t.out
+		[ -f $T_NOTE ] && sed 's/^/# /' $T_NOTE
 		echo "not ok $KTAP_N $name"
 		KTAP_FAILED=$((KTAP_FAILED + 1))
 	fi
