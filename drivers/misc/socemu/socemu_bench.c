@@ -35,6 +35,8 @@
 /* Slots after the first half of the shared region (socemu_link_kunit's). */
 #define BENCH_SLOTS_AT	2048
 #define BENCH_TIMEOUT	(300 * HZ)
+/* Peer ids of the rig's ivshmem server are small: look at this many. */
+#define BENCH_MAX_PEERS	64
 #define BENCH_READY	1	/* pong answers doorbells */
 #define BENCH_DONE	2	/* ping finished: pong may leave */
 #define SLOT_STATE	4
@@ -87,8 +89,9 @@ static void bench_rung(struct socemu_doorbell *db, unsigned int vector,
 static int bench_find_peer(void)
 {
 	unsigned long deadline = jiffies + BENCH_TIMEOUT;
-	unsigned int n = (b.shm_size - BENCH_SLOTS_AT) /
-			 sizeof(struct bench_slot);
+	unsigned int n = min_t(size_t, BENCH_MAX_PEERS,
+			       (b.shm_size - BENCH_SLOTS_AT) /
+			       sizeof(struct bench_slot));
 	unsigned int i;
 	u64 buf, end;
 
@@ -233,7 +236,8 @@ static int __init socemu_bench_init(void)
 	b.shm = socemu_doorbell_shm(b.db, &b.shm_size);
 	b.id = socemu_doorbell_id(b.db);
 	init_completion(&b.rung);
-	if (b.shm_size < BENCH_SLOTS_AT + (b.id + 1) * sizeof(struct bench_slot)) {
+	if (b.id >= BENCH_MAX_PEERS ||
+	    b.shm_size < BENCH_SLOTS_AT + BENCH_MAX_PEERS * sizeof(struct bench_slot)) {
 		ret = -ERANGE;
 		goto out_put;
 	}

@@ -26,7 +26,8 @@
  *   serve		answer a "bench" on the other side, until it ends
  *   bench N SIZE...	against "serve": for each SIZE, the median round
  *			trip of N messages, and the rate of 5 N messages
- *			each way, measured by their receiver
+ *			each way, from the start of the flood to the
+ *			receiver's count of all of them
  *   raw HEX		send one message of the given bytes
  *   big SIZE		send one message of SIZE bytes: print the errno
  *   trybig SIZE	the same, non-blocking (O_NONBLOCK: rpmsg_trysend())
@@ -338,7 +339,7 @@ static int cmd_serve(int fd)
 			break;
 		case 'D':
 			m.type = 'D';
-			if (!count_flood(fd, &m))	/* counts from the 2nd */
+			if (!count_flood(fd, &m))	/* and this one */
 				m.n++;
 			m.type = 'R';
 			r = send_msg(fd, &m, sizeof(m));
@@ -363,9 +364,14 @@ static int cmd_serve(int fd)
 	}
 }
 
-static double rate(const struct bench_msg *r)
+/* Messages per second, if all @n arrived; else say how many did. */
+static double rate(const struct bench_msg *r, unsigned long n, uint64_t ns)
 {
-	return r->n > 1 ? (r->n - 1) * 1e9 / (double)r->ns : 0;
+	if (r->n != n) {
+		printf("%lu messages sent, %u arrived\n", n, r->n);
+		return -1;
+	}
+	return n * 1e9 / (double)ns;
 }
 
 static int cmd_bench(int fd, int argc, char **argv)
@@ -380,6 +386,8 @@ static int cmd_bench(int fd, int argc, char **argv)
 	rtt = calloc(n ? n : 1, sizeof(*rtt));
 	if (!n || !rtt)
 		return 2;
+	printf("%lu round trips and %lu messages each way per size\n", n,
+	       5 * n);
 	printf("%6s %14s %14s %12s %14s %12s\n", "size", "rtt median us",
 	       "out msg/s", "out MiB/s", "in msg/s", "in MiB/s");
 	for (a = 2; a < argc; a++) {
@@ -399,22 +407,26 @@ static int cmd_bench(int fd, int argc, char **argv)
 			rtt[i] = now_ns() - t;
 		}
 		qsort(rtt, n, sizeof(*rtt), cmp_u64);
-		/* Out: the other side counts, and says. */
+		/* Out: flood; the other side counts, and says. */
+		t = now_ns();
 		if (flood(fd, 5 * n, size))
 			return 1;
 		len = read_msg(fd, in, sizeof(in), RECV_TIMEOUT_MS);
 		if (len != sizeof(r))
 			return 1;
 		memcpy(&r, in, sizeof(r));
-		out = rate(&r);
+		out = rate(&r, 5 * n, now_ns() - t);
 		/* In: ask for a flood, count it. */
 		memset(&m, 0, sizeof(m));
 		m.type = 'F';
 		m.n = 5 * n;
 		m.size = size;
+		t = now_ns();
 		if (send_msg(fd, &m, sizeof(m)) || count_flood(fd, &r))
 			return 1;
-		in_rate = rate(&r);
+		in_rate = rate(&r, 5 * n, now_ns() - t);
+		if (out < 0 || in_rate < 0)
+			return 1;
 		printf("%6zu %14.1f %14.0f %12.2f %14.0f %12.2f\n", size,
 		       rtt[n / 2] / 1e3, out, out * size / 1048576,
 		       in_rate, in_rate * size / 1048576);
