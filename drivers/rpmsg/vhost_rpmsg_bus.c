@@ -325,13 +325,15 @@ static int vrpmsg_send(struct rpmsg_endpoint *ept, u32 src, u32 dst,
 	int ret;
 
 	if (src == RPMSG_ADDR_ANY || dst == RPMSG_ADDR_ANY) {
-		dev_err(&ept->rpdev->dev, "no address to send from 0x%x to 0x%x\n",
-			src, dst);
+		dev_err_ratelimited(&ept->rpdev->dev,
+				    "no address to send from 0x%x to 0x%x\n",
+				    src, dst);
 		return -EINVAL;
 	}
 	if (len < 0 || len > VRPMSG_MAX_PAYLOAD) {
-		dev_err(&ept->rpdev->dev, "message of %d bytes is too big (%zu)\n",
-			len, VRPMSG_MAX_PAYLOAD);
+		dev_err_ratelimited(&ept->rpdev->dev,
+				    "message of %d bytes is too big (%zu)\n",
+				    len, VRPMSG_MAX_PAYLOAD);
 		return -EMSGSIZE;
 	}
 
