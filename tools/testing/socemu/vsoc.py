@@ -350,11 +350,15 @@ def cmd_demo(args):
     kernel, initrd = ensure_built(args.flavour)
     # The rig's self-test, then virtio across the PCIe link: the RC's
     # stock virtio_rng reads from the EP's vhost_rng, through a reboot
-    # of the RC.
-    boot = Boot('demo', 'two', 600,
-                {'ep': [['kunit:socemu_link_kunit', 'pci-epf-vhost']],
+    # of the RC; then rpmsg: the client sample and 100000 messages each
+    # way between the RC's virtio_rpmsg_bus and the EP's vhost_rpmsg,
+    # through another reboot of the RC.
+    boot = Boot('demo', 'two', 900,
+                {'ep': [['kunit:socemu_link_kunit', 'pci-epf-vhost',
+                         'vhost-rpmsg']],
                  'rc': [['kunit:socemu_link_kunit', 'pci-epf-vhost'],
-                        ['pci-epf-vhost-rebooted']]})
+                        ['pci-epf-vhost-rebooted', 'vhost-rpmsg'],
+                        ['vhost-rpmsg-rebooted']]})
     logdir = os.path.join(args.logs, 'demo')
     print('vsoc: booting the EP SoC and the RC SoC (two VMs under TCG) ...')
     res = run_boot(boot, kernel, initrd, logdir, args.timeout_scale)
@@ -370,7 +374,9 @@ def cmd_demo(args):
             print('\n'.join(bad + splats))
     print('demo: ' + ('the two SoCs rang each other and wrote each other\'s '
                       'RAM; the RC read random bytes from the EP over virtio '
-                      'on PCIe, rebooted, and read again'
+                      'on PCIe, rebooted, and read again; then the two '
+                      'exchanged rpmsg messages, virtio_rpmsg_bus on the RC, '
+                      'vhost_rpmsg on the EP, across another reboot'
                       if rc == 0 else 'FAILED, see ' + logdir))
     return rc
 
