@@ -103,20 +103,16 @@ struct vrpmsg_hdr {
 static unsigned int send_timeout_ms = 15000;
 static unsigned int max_channels = 64;
 
+/* param_set_uint_minmax(), and a log line saying what was wrong. */
 static int vrpmsg_param_set(const char *val, const struct kernel_param *kp,
 			    unsigned int min, unsigned int max)
 {
-	unsigned int v;
-	int ret;
+	int ret = param_set_uint_minmax(val, kp, min, max);
 
-	ret = kstrtouint(val, 0, &v);
-	if (ret || v < min || v > max) {
+	if (ret)
 		pr_err("vhost_rpmsg: %s must be between %u and %u\n",
 		       kp->name, min, max);
-		return -EINVAL;
-	}
-	*(unsigned int *)kp->arg = v;
-	return 0;
+	return ret;
 }
 
 static int vrpmsg_timeout_set(const char *val, const struct kernel_param *kp)

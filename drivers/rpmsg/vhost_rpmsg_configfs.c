@@ -131,19 +131,21 @@ void vrpmsg_cfs_attach(struct vrpmsg *vrp, struct vrpmsg_cfs_link *link)
 	const char *name = vrpmsg_name(vrp);
 
 	mutex_lock(&vrpmsg_cfs_lock);
-	if (find_online(name))
-		pr_warn("rpmsg configfs: two devices named %s: channels go to the first\n",
-			name);
 	link->vrp = vrp;
 	list_add_tail(&link->node, &vrpmsg_cfs_online);
+	if (find_online(name) != vrp) {
+		pr_warn("rpmsg configfs: two devices named %s: channels go to the first\n",
+			name);
+		goto out;
+	}
 	list_for_each_entry(cdev, &vrpmsg_cfs_devs, node) {
-		if (strcmp(config_item_name(&cdev->group.cg_item), name) ||
-		    find_online(name) != vrp)
+		if (strcmp(config_item_name(&cdev->group.cg_item), name))
 			continue;
 		list_for_each_entry(chan, &cdev->channels, node)
 			if (chan->enabled && !chan->rpdev)
 				chan_go_live(chan, vrp);
 	}
+out:
 	mutex_unlock(&vrpmsg_cfs_lock);
 }
 

@@ -35,6 +35,23 @@ t()
 	fi
 }
 
+# t_nested NAME CMD...: like t, for a CMD that prints KTAP of its own,
+# shown as a subtest of case NAME.
+t_nested()
+{
+	name=$1
+	shift
+	KTAP_N=$((KTAP_N + 1))
+	if "$@" > /tmp/t.out 2>&1; then
+		sed 's/^/    /' /tmp/t.out
+		echo "ok $KTAP_N $name"
+	else
+		sed 's/^/    /' /tmp/t.out
+		echo "not ok $KTAP_N $name"
+		KTAP_FAILED=$((KTAP_FAILED + 1))
+	fi
+}
+
 ktap_done()
 {
 	[ "$KTAP_FAILED" -eq 0 ]
@@ -242,4 +259,18 @@ ep_rc_gen_above()
 ep_link_downs_above()
 {
 	[ "$(ep_link_downs)" -gt "$1" ]
+}
+
+# The hostile root complex of tools/testing/selftests/drivers/pci_epf_vhost.
+HOSTILE=/usr/share/vsoc/kselftest/drivers/pci_epf_vhost/hostile_rc
+
+# The RC's pci-epf-vhost function (1234:5600), its PCI device name.
+rc_function()
+{
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = "$VEPF_VENDOR" ] &&
+			[ "$(cat "$d/device")" = "$VEPF_DEVICE" ] &&
+			{ basename "$d"; return 0; }
+	done
+	return 1
 }

@@ -18,18 +18,21 @@ rpmsg_modules()
 	modprobe rpmsg_ctrl && modprobe rpmsg_char
 }
 
-# The /dev/rpmsg_ctrlN of side $1 (ep or rc).
+# The class device $2 (/sys/class/rpmsg/X) is on side $1 (ep or rc).
+rpmsg_on_side()
+{
+	case $1:$(basename "$(readlink -f "$2/device")") in
+	ep:vhost[0-9]*|rc:virtio[0-9]*) return 0 ;;
+	esac
+	return 1
+}
+
+# The /dev/rpmsg_ctrlN of side $1.
 rpmsg_ctrl()
 {
-	case $1 in
-	ep) want=vhost ;;
-	rc) want=virtio ;;
-	esac
 	for c in /sys/class/rpmsg/rpmsg_ctrl*; do
-		p=$(basename "$(readlink -f "$c/device")")
-		case "$p" in
-		"$want"[0-9]*) echo "/dev/$(basename "$c")"; return 0 ;;
-		esac
+		rpmsg_on_side "$1" "$c" &&
+			{ echo "/dev/$(basename "$c")"; return 0; }
 	done
 	return 1
 }
@@ -38,17 +41,11 @@ rpmsg_ctrl()
 # (src or dst) is $4, once rpmsg_char bound it.
 rpmsg_chardev()
 {
-	case $1 in
-	ep) want=vhost ;;
-	rc) want=virtio ;;
-	esac
 	for c in /sys/class/rpmsg/rpmsg[0-9]*; do
-		[ "$(cat "$c/name")" = "$2" ] || continue
-		[ "$(cat "$c/$3")" = "$(($4))" ] || continue
-		p=$(basename "$(readlink -f "$c/device")")
-		case "$p" in
-		"$want"[0-9]*) echo "/dev/$(basename "$c")"; return 0 ;;
-		esac
+		[ "$(cat "$c/name")" = "$2" ] &&
+			[ "$(cat "$c/$3")" = "$(($4))" ] &&
+			rpmsg_on_side "$1" "$c" &&
+			{ echo "/dev/$(basename "$c")"; return 0; }
 	done
 	return 1
 }
