@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Tests that run on the host, in the laid kernel tree: the userspace
-# harness of vringh's MMIO variant (against the real vringh.c and
-# virtio_ring.c, under ASan/UBSan) and its libFuzzer target for a bounded
-# time (FUZZ_TIME seconds, default 60; "make fuzz" runs it for 600).
+# Tests that run on the host: the fixtures of the rig's KTAP parser
+# (ktap_test.py), then, in the laid kernel tree, the userspace harness of
+# vringh's MMIO variant (against the real vringh.c and virtio_ring.c,
+# under ASan/UBSan) and its libFuzzer target for a bounded time
+# (FUZZ_TIME seconds, default 60; "make fuzz" runs it for 600).
 # Writes KTAP to $HOST_KTAP, logs to $HOST_LOG.
 set -uo pipefail
 
@@ -18,7 +19,7 @@ mkdir -p "$(dirname "$LOG")"
 : > "$LOG"
 n=0
 fail=0
-printf 'KTAP version 1\n1..2\n' > "$KTAP"
+printf 'KTAP version 1\n1..3\n' > "$KTAP"
 
 result() {
 	n=$((n + 1))
@@ -31,6 +32,10 @@ result() {
 		fail=1
 	fi
 }
+
+echo "### ktap_test.py" >> "$LOG"
+python3 "$REPO/tools/testing/socemu/ktap_test.py" >> "$LOG" 2>&1
+result $? "ktap parser fixtures"
 
 echo "### vringh_mmio_test" >> "$LOG"
 make -s -C "$VIRTIO" vringh_mmio_test >> "$LOG" 2>&1 &&
