@@ -42,11 +42,30 @@ gate() {
 	fi
 }
 
+# checkpatch's verdict depends only on what it reads: the file, the
+# script and its data, the options.  A clean verdict is kept under a hash
+# of all of them in $CACHE/checkpatch-ok, so an unchanged file is not
+# checked again; anything that is not clean runs (and shows) every time.
+CP_OK=$CACHE/checkpatch-ok
+CP_TOOL=$(cat "$SRC/scripts/checkpatch.pl" "$SRC/scripts/spelling.txt" \
+	"$SRC/scripts/const_structs.checkpatch" | sha256sum | cut -c1-64)
+
+# checkpatch_cached FILE ARGS...: checkpatch ARGS on FILE, in the tree.
+checkpatch_cached() {
+	local f=$1 key
+	shift
+	key=$( { echo "$CP_TOOL $* $f"; cat "$f"; } | sha256sum | cut -c1-64)
+	[ -e "$CP_OK/$key" ] && return 0
+	(cd "$SRC" && scripts/checkpatch.pl "$@" "$f") || return 1
+	mkdir -p "$CP_OK"
+	touch "$CP_OK/$key"
+}
+
 checkpatch_files() {
 	local rc=0 f
 	for f in "$@"; do
-		(cd "$SRC" && scripts/checkpatch.pl --strict --no-summary \
-			--terse --show-types -f "$f") || rc=1
+		(cd "$SRC" && checkpatch_cached "$f" --strict --no-summary \
+			--terse --show-types -f) || rc=1
 	done
 	return $rc
 }
@@ -55,8 +74,8 @@ checkpatch_patches() {
 	local rc=0 p
 	while read -r p; do
 		case "$p" in ''|'#'*) continue ;; esac
-		(cd "$SRC" && scripts/checkpatch.pl --strict --no-signoff \
-			--no-summary --terse "$REPO/patches/$p") || rc=1
+		checkpatch_cached "$REPO/patches/$p" --strict --no-signoff \
+			--no-summary --terse || rc=1
 	done < patches/series
 	return $rc
 }
@@ -67,13 +86,22 @@ kernel_doc() {
 	[ -z "$out" ] || { echo "$out"; return 1; }
 }
 
-# Rebuild the series' directories with sparse on every file and W=1; any
-# warning fails.  The next normal build recompiles them without W=1.
-# The directories of the series' C files are built with C=2 (sparse on
-# every file) and W=1; the gate judges the series' own files and the
-# upstream files its patches touch, not the rest of those directories.
+# sparse and W=1 on the directories of the series' C files, built in an
+# output directory of their own (build-lint, the debug kernel's config) so
+# that the lint never makes the test kernel rebuild.  C=1 and W=1 see only
+# what kbuild recompiles, so the objects of those directories are thrown
+# away unless the previous run of this gate was clean (its stamp): a file
+# that had a warning is always compiled, and shown, again.  The gate fails
+# on make's exit status, on a missing sparse, and on any warning in the
+# series' own files or the upstream files its patches touch (upstream
+# neighbours in the same directories are not judged).
+LINT_OUT=$CACHE/build-lint
 sparse_w1() {
-	local files dirs out ours
+	local files dirs out ours rc d
+	command -v sparse > /dev/null || {
+		echo "sparse is not installed (apt-get install sparse)"
+		return 1
+	}
 	files=$( { printf '%s\n' "${KFILES[@]}"
 		   sed -n 's|^+++ b/\(.*\.[ch]\)$|\1|p' patches/*.patch; } |
 		grep -v '^tools/')
@@ -81,15 +109,35 @@ sparse_w1() {
 		sort -u | sed 's|$|/|')
 	[ -n "$dirs" ] || return 0
 	ours=$(echo "$files" | sed 's|^|/|; s|$|:|')
-	out=$(make -s -C "$SRC" O="$OUT" ARCH=x86_64 -j"$(nproc)" C=2 W=1 \
-		$dirs 2>&1)
+	mkdir -p "$LINT_OUT"
+	cmp -s "$OUT/.config" "$LINT_OUT/.config" ||
+		cp "$OUT/.config" "$LINT_OUT/.config"
+	if [ ! -e "$LINT_OUT/.lint-clean" ]; then
+		for d in $dirs; do
+			[ -d "$LINT_OUT/$d" ] &&
+				find "$LINT_OUT/$d" -name '*.o' -delete
+		done
+	fi
+	rm -f "$LINT_OUT/.lint-clean"
+	out=$(make -s -C "$SRC" O="$LINT_OUT" ARCH=x86_64 -j"$(nproc)" \
+		olddefconfig 2>&1 &&
+	      make -s -C "$SRC" O="$LINT_OUT" ARCH=x86_64 -j"$(nproc)" \
+		C=1 W=1 $dirs 2>&1)
+	rc=$?
 	echo "$out"
-	! echo "$out" | grep -E 'warning:|error:' | grep -qF "$ours"
+	if [ $rc -ne 0 ]; then
+		echo "lint: make failed ($rc)"
+		return 1
+	fi
+	if echo "$out" | grep -E 'warning:|error:' | grep -qF "$ours"; then
+		return 1
+	fi
+	touch "$LINT_OUT/.lint-clean"
 }
 
 gate "checkpatch --strict (files)" checkpatch_files "${KFILES[@]}" \
 	"${KBUILD[@]}" "${TOOLC[@]}" Kconfig.vhost-soc
 gate "checkpatch --strict (patches)" checkpatch_patches
 gate "kernel-doc" kernel_doc
-gate "sparse C=2 + W=1" sparse_w1
+gate "sparse + W=1" sparse_w1
 exit $fail
