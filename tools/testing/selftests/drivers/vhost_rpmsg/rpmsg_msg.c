@@ -16,10 +16,13 @@
  *			number and a checksum; stop at the first error
  *   recv N [SEED]	expect exactly those N messages, once each, in
  *			order, intact; report the rate
- *   recv-lossy SEED	read until 5 s of silence or an error (the
- *			endpoint went); a message may be missing (lost
- *			in a reset) but never duplicated, reordered or
- *			damaged
+ *   recv-lossy SEED [SECONDS [FILE]]
+ *			read until SECONDS (5) of silence or an error
+ *			(the endpoint went); a message may be missing
+ *			(lost in a reset) but never duplicated,
+ *			reordered or damaged; with FILE, keep there the
+ *			number of messages received so far, updated
+ *			every 100 messages and at the end
  *   echo N		send back each of N messages
  *   ping N SIZE	N round trips of SIZE bytes against echo: latency
  *   await SECONDS	wait that long for one message, of any content
@@ -39,6 +42,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -55,6 +59,7 @@
 #define HDR_LEN		12
 #define ADDR_ANY	0xffffffffu
 #define RECV_TIMEOUT_MS	60000
+#define PROGRESS_EVERY	100
 
 struct msg_hdr {
 	uint32_t seq;
@@ -142,7 +147,32 @@ static int cmd_send(int fd, unsigned long n, uint32_t seed)
 	return 0;
 }
 
-static int cmd_recv(int fd, unsigned long n, uint32_t seed, bool lossy)
+/*
+ * Replace @path by one holding @got: a reader sees the old number or the
+ * new one, never a part.
+ */
+static void write_progress(const char *path, unsigned long got)
+{
+	char tmp[PATH_MAX];
+	FILE *f;
+
+	if (!path)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	fprintf(f, "%lu\n", got);
+	if (!fclose(f))
+		rename(tmp, path);
+}
+
+/*
+ * Receive @n messages of stream @seed, or with @lossy until @silence_ms
+ * without one, counting into @progress (if not NULL).
+ */
+static int cmd_recv(int fd, unsigned long n, uint32_t seed, bool lossy,
+		    int silence_ms, const char *progress)
 {
 	uint8_t buf[MAX_MSG + 1], want[MAX_MSG];
 	unsigned long got = 0, missing = 0;
@@ -153,7 +183,7 @@ static int cmd_recv(int fd, unsigned long n, uint32_t seed, bool lossy)
 
 	while (lossy || got < n) {
 		r = read_msg(fd, buf, sizeof(buf),
-			     lossy ? 5000 : RECV_TIMEOUT_MS);
+			     lossy ? silence_ms : RECV_TIMEOUT_MS);
 		if (r < 0 && lossy) {
 			end = -r;	/* silence, or the endpoint went */
 			break;
@@ -188,8 +218,10 @@ static int cmd_recv(int fd, unsigned long n, uint32_t seed, bool lossy)
 			return 1;
 		}
 		next = h.seq + 1;
-		got++;
+		if (!(++got % PROGRESS_EVERY))
+			write_progress(progress, got);
 	}
+	write_progress(progress, got);
 	if (lossy) {
 		printf("received %lu, up to message %u, %lu missing, no duplicate; then: %s\n",
 		       got, next ? next - 1 : 0, missing, strerror(end));
@@ -482,9 +514,16 @@ static int run(int fd, int argc, char **argv)
 	if (!strcmp(argv[0], "send"))
 		return cmd_send(fd, n, seed);
 	if (!strcmp(argv[0], "recv"))
-		return cmd_recv(fd, n, seed, false);
-	if (!strcmp(argv[0], "recv-lossy"))
-		return cmd_recv(fd, 0, n, true);
+		return cmd_recv(fd, n, seed, false, 0, NULL);
+	if (!strcmp(argv[0], "recv-lossy")) {
+		unsigned long silence = argc > 2 ?
+					strtoul(argv[2], NULL, 0) : 5;
+
+		if (!silence || silence > INT_MAX / 1000)
+			return 2;
+		return cmd_recv(fd, 0, n, true, silence * 1000,
+				argc > 3 ? argv[3] : NULL);
+	}
 	if (!strcmp(argv[0], "echo"))
 		return cmd_echo(fd, n);
 	if (!strcmp(argv[0], "ping") && argc > 2)

@@ -5,6 +5,7 @@
 # KTAP: ktap_plan N, then one t or t_skip per case. t NAME CMD... runs CMD
 # and reports its exit status as the result of case NAME. What CMD writes
 # to $T_NOTE (figures, say) is shown as KTAP comments whatever the result.
+# Each case's time is shown as a comment "# case N: Ss" before its result.
 
 KTAP_N=0
 KTAP_FAILED=0
@@ -18,18 +19,34 @@ ktap_plan()
 	echo "1..$1"
 }
 
+# Hundredths of a second since boot.
+t_now()
+{
+	read -r t_up _ < /proc/uptime
+	echo "${t_up%.*}${t_up#*.}"
+}
+
+t_took()
+{
+	t_cs=$(($(t_now) - $1))
+	printf '# case %d: %d.%02ds\n' "$KTAP_N" $((t_cs / 100)) $((t_cs % 100))
+}
+
 t()
 {
 	name=$1
 	shift
 	KTAP_N=$((KTAP_N + 1))
 	rm -f $T_NOTE
+	t_start=$(t_now)
 	if "$@" > /tmp/t.out 2>&1; then
 		[ -f $T_NOTE ] && sed 's/^/# /' $T_NOTE
+		t_took "$t_start"
 		echo "ok $KTAP_N $name"
 	else
 		sed 's/^/# /' /tmp/t.out
 		[ -f $T_NOTE ] && sed 's/^/# /' $T_NOTE
+		t_took "$t_start"
 		echo "not ok $KTAP_N $name"
 		KTAP_FAILED=$((KTAP_FAILED + 1))
 	fi
@@ -42,11 +59,14 @@ t_nested()
 	name=$1
 	shift
 	KTAP_N=$((KTAP_N + 1))
+	t_start=$(t_now)
 	if "$@" > /tmp/t.out 2>&1; then
 		sed 's/^/    /' /tmp/t.out
+		t_took "$t_start"
 		echo "ok $KTAP_N $name"
 	else
 		sed 's/^/    /' /tmp/t.out
+		t_took "$t_start"
 		echo "not ok $KTAP_N $name"
 		KTAP_FAILED=$((KTAP_FAILED + 1))
 	fi
@@ -58,18 +78,76 @@ ktap_done()
 	exit $?
 }
 
-# wait_for SECONDS CMD...: poll CMD every 0.2 s until it succeeds.
+# Time limits stretch by VSOC_SCALE, a percentage that the guest's init
+# takes from vsoc.py --timeout-scale: 100 as written, 200 twice as long.
+VSOC_SCALE=${VSOC_SCALE:-100}
+VSOC_SCALE=${VSOC_SCALE#"${VSOC_SCALE%%[!0]*}"}
+case $VSOC_SCALE in
+''|*[!0-9]*) VSOC_SCALE=100 ;;
+esac
+
+# scaled SECONDS: SECONDS stretched by VSOC_SCALE, rounded up.
+scaled()
+{
+	echo $((($1 * VSOC_SCALE + 99) / 100))
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.2 s until it succeeds, for
+# SECONDS stretched by VSOC_SCALE.
 wait_for()
 {
-	n=$(($1 * 5))
+	wf_n=$((($1 * VSOC_SCALE * 5 + 99) / 100))
 	shift
-	while [ $n -gt 0 ]; do
+	while [ $wf_n -gt 0 ]; do
 		"$@" 2> /dev/null && return 0
 		sleep 0.2
-		n=$((n - 1))
+		wf_n=$((wf_n - 1))
 	done
 	echo "timed out waiting for: $*"
 	return 1
+}
+
+# Assertions on the kernel log look only at what was logged after a mark,
+# taken at the start of the step whose effect they check: what an earlier
+# test or step logged cannot satisfy them.
+#
+# log_mark NAME: log the line "vsoc-mark: NAME <n>", n counting the marks
+# of the boot, and remember it as mark NAME (in a file, so that it can be
+# set and read in subshells too). NAME: letters, digits, _ and -.
+LOG_MARKS=/tmp/vsoc-marks
+
+log_mark()
+{
+	mkdir -p $LOG_MARKS || return 1
+	lm_n=$(($(cat $LOG_MARKS/.count 2> /dev/null || echo 0) + 1))
+	echo $lm_n > $LOG_MARKS/.count &&
+	echo "vsoc-mark: $1 $lm_n" > "$LOG_MARKS/$1" &&
+	echo "vsoc-mark: $1 $lm_n" > /dev/kmsg
+}
+
+# log_lines_since NAME: the lines logged after mark NAME. None if the mark
+# is not in the log (never taken, or rotated out of the log buffer), so
+# that a check fails rather than pass on what it cannot see.
+log_lines_since()
+{
+	ls_mark=$(cat "$LOG_MARKS/$1" 2> /dev/null) || {
+		echo "no mark $1" >&2
+		return 1
+	}
+	dmesg | sed -n "/$ls_mark\$/,\$p" | sed 1d
+}
+
+# log_count_since NAME PATTERN: lines matching PATTERN (grep) after mark
+# NAME.
+log_count_since()
+{
+	log_lines_since "$1" | grep -c -- "$2"
+}
+
+# log_since NAME PATTERN [N]: at least N (1) such lines.
+log_since()
+{
+	[ "$(log_count_since "$1" "$2")" -ge "${3:-1}" ]
 }
 
 # The endpoint end: the controller, a pci-epf-test function bound to it
@@ -149,6 +227,15 @@ RC_PCITEST_CASES=$((6 + 2 + 1 + 32 + 1 + 32 + 1 + 1 + 15))
 not()
 {
 	! "$@"
+}
+
+# running PID: process PID exists and has not exited (a child that exited
+# stays a zombie until the shell waits for it, and kill -0 finds those).
+running()
+{
+	r_st=$(cat /proc/"$1"/stat 2> /dev/null) || return 1
+	r_st=${r_st##*) }
+	[ "${r_st%% *}" != Z ]
 }
 
 # The rig's ID for pci-epf-vhost functions: the function has no ID of its
@@ -239,26 +326,33 @@ rc_stop_virtio()
 	rmmod pcie-socemu-host
 }
 
-# Root complex generation of the EP's last link up, from its log.
+# Root complex generation of the EP's last link up logged after mark $1
+# (empty if none). The host bridge counts its binds in the link's
+# sideband, so generations only grow: a greater one is a newer root
+# complex.
 ep_rc_gen()
 {
-	dmesg | sed -n 's/.*pcie-socemu-ep: link up (root complex generation \([0-9]*\)).*/\1/p' |
+	log_lines_since "$1" |
+		sed -n 's/.*pcie-socemu-ep: link up (root complex generation \([0-9]*\)).*/\1/p' |
 		tail -n 1
 }
 
-ep_link_downs()
-{
-	dmesg | grep -c "pcie-socemu-ep: link down"
-}
-
+# ep_rc_gen_above MARK GEN: the EP's last link up since MARK is of a
+# generation above GEN: a new root complex (a reboot) came.
 ep_rc_gen_above()
 {
-	[ "$(ep_rc_gen)" -gt "$1" ] 2> /dev/null
+	[ "$(ep_rc_gen "$1")" -gt "$2" ] 2> /dev/null
 }
 
-ep_link_downs_above()
+# ep_down_after_gen MARK GEN: since MARK, the EP logged a link down after
+# its last link up of generation GEN: the link that root complex made went
+# down.
+ep_down_after_gen()
 {
-	[ "$(ep_link_downs)" -gt "$1" ]
+	[ -n "$2" ] && log_lines_since "$1" | awk -v up="pcie-socemu-ep: link up (root complex generation $2)" '
+		index($0, up) { seen = 1; downs = 0 }
+		seen && /pcie-socemu-ep: link down/ { downs++ }
+		END { exit !(seen && downs) }'
 }
 
 # The hostile root complex of tools/testing/selftests/drivers/pci_epf_vhost.

@@ -63,7 +63,6 @@ rpmsg_ept_at()
 # through rpmsg_ctrl endpoints, checked on arrival.
 rpmsg_stream()
 {
-	# (wait_for uses n.)
 	s_seed=$4
 	s_a=$((0x500 + s_seed * 2)) s_b=$((0x501 + s_seed * 2))
 	$MSG ept "$(rpmsg_ctrl "$2")" $s_b $s_a recv "$3" "$s_seed" \
@@ -92,14 +91,125 @@ rpmsg_cfs_remove()
 	rmdir $RPMSG_CFS/$RPMSG_DEV/$1
 }
 
-# Lines of the log matching $1.
-log_count()
+# rpmsg_both_ways N SEED1 SEED2: rpmsg_stream RC to EP (SEED1) and EP to
+# RC (SEED2) at once.
+rpmsg_both_ways()
 {
-	dmesg | grep -c "$1"
+	rpmsg_stream rc ep "$1" "$2" &
+	bw_pid=$!
+	rpmsg_stream ep rc "$1" "$3"
+	bw_ret=$?
+	wait $bw_pid && [ $bw_ret = 0 ]
 }
 
-# wait until at least $2 lines of the log match $1.
-log_reaches()
+# Streams cut in the middle. lossy_start FROM TO SEED starts, in the
+# background, a stream of LOSSY_N mixed messages from side FROM to side TO
+# through rpmsg_ctrl endpoints (as rpmsg_stream does), far more than can
+# go before the cut; its receiver, in recv-lossy mode, keeps its count in
+# /tmp/count.SEED. Call it from the test's own shell, not a subshell:
+# lossy_end waits for what it started.
+LOSSY_N=1000000
+LOSSY_PIDS=
+
+lossy_start()
 {
-	[ "$(log_count "$1")" -ge "$2" ]
+	l_a=$((0x500 + $3 * 2)) l_b=$((0x501 + $3 * 2))
+	rm -f /tmp/count.$3 /tmp/lossy.$3 /tmp/sent.$3
+	$MSG ept "$(rpmsg_ctrl "$2")" $l_b $l_a recv-lossy "$3" \
+		"$(scaled 5)" /tmp/count.$3 > /tmp/lossy.$3 &
+	eval "LOSSY_RECV_$3=$!"
+	LOSSY_PIDS="$LOSSY_PIDS $!"
+	wait_for 10 rpmsg_ept_at $l_b || return 1
+	$MSG ept "$(rpmsg_ctrl "$1")" $l_a $l_b send $LOSSY_N "$3" \
+		> /tmp/sent.$3 &
+	eval "LOSSY_SEND_$3=$!"
+	LOSSY_PIDS="$LOSSY_PIDS $!"
+}
+
+# lossy_flowing MIN SEED...: the receiver of each stream SEED has counted
+# MIN messages, and its sender and receiver still run: the streams flow.
+lossy_flowing()
+{
+	lf_min=$1
+	shift
+	for lf_seed in "$@"; do
+		eval "lf_r=\$LOSSY_RECV_$lf_seed lf_s=\$LOSSY_SEND_$lf_seed"
+		[ "$(cat /tmp/count.$lf_seed 2> /dev/null || echo 0)" -ge \
+			"$lf_min" ] && running "$lf_r" && running "$lf_s" ||
+			return 1
+	done
+}
+
+lossy_stopped()
+{
+	for l_p in $LOSSY_PIDS; do
+		running "$l_p" && return 1
+	done
+	return 0
+}
+
+# lossy_end: wait for what lossy_start started to end by itself, 60 s at
+# most (a sender the other side stopped serving may wait 15 s for a
+# buffer); then kill what still runs, and fail.
+lossy_end()
+{
+	le_ret=0
+	if ! wait_for 60 lossy_stopped; then
+		echo "streams still running: killed"
+		kill $LOSSY_PIDS 2> /dev/null
+		le_ret=1
+	fi
+	for l_p in $LOSSY_PIDS; do
+		wait "$l_p"
+	done
+	LOSSY_PIDS=
+	return $le_ret
+}
+
+# lossy_check SEED MIN: stream SEED was cut: its sender failed, after
+# sending some messages; its receiver got at least MIN of them, once each,
+# in order and intact (or it fails), none missing: a prefix, up to a
+# message that was sent.
+lossy_check()
+{
+	{ echo "stream $1:"; cat /tmp/sent.$1 /tmp/lossy.$1; } >> $T_NOTE
+	lc_sent=$(sed -n "s/^sent \([0-9]*\) of $LOSSY_N: .*/\1/p" /tmp/sent.$1)
+	lc_line=$(grep "^received [0-9]*, up to message [0-9]*, 0 missing, no duplicate" \
+		/tmp/lossy.$1)
+	lc_got=$(echo "$lc_line" | sed -n 's/^received \([0-9]*\),.*/\1/p')
+	lc_last=$(echo "$lc_line" | sed -n 's/.*up to message \([0-9]*\),.*/\1/p')
+	[ -n "$lc_sent" ] ||
+		{ echo "stream $1: the sender did not fail"; return 1; }
+	[ -n "$lc_got" ] ||
+		{ echo "stream $1: the receiver failed, or missed a message"; return 1; }
+	[ "$lc_got" -ge "$2" ] ||
+		{ echo "stream $1: $lc_got received, fewer than $2"; return 1; }
+	[ "$lc_last" -lt "$lc_sent" ] ||
+		{ echo "stream $1: received beyond the sent"; return 1; }
+}
+
+# cut_mid_stream SEED1 SEED2 CMD...: streams RC to EP (SEED1) and EP to RC
+# (SEED2) at once; once both flow (MIDSTREAM_MIN messages arrived each
+# way, senders and receivers running), CMD cuts them. Then each side must
+# hold a prefix of what the other sent, of at least MIDSTREAM_MIN.
+MIDSTREAM_MIN=1000
+
+cut_mid_stream()
+{
+	cm_1=$1 cm_2=$2
+	shift 2
+	if lossy_start rc ep $cm_1 && lossy_start ep rc $cm_2 &&
+	   wait_for 120 lossy_flowing $MIDSTREAM_MIN $cm_1 $cm_2; then
+		echo "both streams flow: $*" >> $T_NOTE
+		"$@"
+		cm_ret=$?
+	else
+		echo "the streams did not both flow"
+		cm_ret=1
+	fi
+	[ $cm_ret = 0 ] || kill $LOSSY_PIDS 2> /dev/null
+	lossy_end || cm_ret=1
+	lossy_check $cm_1 $MIDSTREAM_MIN || cm_ret=1
+	lossy_check $cm_2 $MIDSTREAM_MIN || cm_ret=1
+	return $cm_ret
 }
