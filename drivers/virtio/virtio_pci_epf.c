@@ -59,7 +59,14 @@ struct virtio_pci_epf {
 
 	struct mutex cmd_lock;		/* serialises commands */
 	u32 seq;
+	/*
+	 * Set under cmd_lock once the endpoint missed an answer, read
+	 * locklessly.  From then on the status is the driver's own copy:
+	 * what it last set, and 0 once it asked for a reset, so that a
+	 * reset completes whatever the endpoint does.
+	 */
 	bool broken;
+	u8 status;
 
 	bool msix;
 	unsigned int nvectors;		/* allocated; vector 0 is requested */
@@ -127,7 +134,7 @@ static int vpe_cmd(struct virtio_pci_epf *vpe, u32 cmd, u32 arg0, u32 arg1)
 	if (ret) {
 		dev_err(dev, "command %u (%#x, %#x): no answer in %u ms, device broken\n",
 			cmd, arg0, arg1, cmd_timeout_ms);
-		vpe->broken = true;
+		WRITE_ONCE(vpe->broken, true);
 		goto out;
 	}
 	result = vpe_rd(vpe, VIRTIO_PCI_EPF_CMD_RESULT);
@@ -191,28 +198,48 @@ static u32 vpe_generation(struct virtio_device *vdev)
 
 static u8 vpe_get_status(struct virtio_device *vdev)
 {
-	return vpe_rd(to_vpe(vdev), VIRTIO_PCI_EPF_STATUS) & 0xff;
+	struct virtio_pci_epf *vpe = to_vpe(vdev);
+
+	if (READ_ONCE(vpe->broken))
+		return READ_ONCE(vpe->status);
+	return vpe_rd(vpe, VIRTIO_PCI_EPF_STATUS) & 0xff;
 }
 
 static void vpe_set_status(struct virtio_device *vdev, u8 status)
 {
+	struct virtio_pci_epf *vpe = to_vpe(vdev);
+
+	WRITE_ONCE(vpe->status, status);
 	/* virtio reads the status back: a refusal shows there. */
-	vpe_cmd(to_vpe(vdev), VIRTIO_PCI_EPF_CMD_SET_STATUS, status, 0);
+	vpe_cmd(vpe, VIRTIO_PCI_EPF_CMD_SET_STATUS, status, 0);
 }
 
+/*
+ * A reset always completes: with the endpoint's answer and its status
+ * reading 0, or, when the endpoint does not answer in time, by marking
+ * the device broken, after which the status reads 0 (the driver's copy).
+ * The virtio core then finds the device reset, as it requires before it
+ * lets a driver go.
+ */
 static void vpe_reset(struct virtio_device *vdev)
 {
 	struct virtio_pci_epf *vpe = to_vpe(vdev);
+	int ret;
 
-	if (vpe_cmd(vpe, VIRTIO_PCI_EPF_CMD_SET_STATUS, 0, 0))
-		return;
-	/* The reset is complete once the status reads 0. */
-	if (vpe_wait(vpe, VIRTIO_PCI_EPF_STATUS, 0)) {
-		dev_err(&vdev->dev, "reset: status still %#x after %u ms\n",
-			vpe_get_status(vdev), cmd_timeout_ms);
-		vpe->broken = true;
-		virtio_break_device(vdev);
+	WRITE_ONCE(vpe->status, 0);
+	ret = vpe_cmd(vpe, VIRTIO_PCI_EPF_CMD_SET_STATUS, 0, 0);
+	if (ret) {
+		dev_err(&vdev->dev, "reset failed (%d), device broken\n", ret);
+		goto broken;
 	}
+	/* The reset is complete once the status reads 0. */
+	if (!vpe_wait(vpe, VIRTIO_PCI_EPF_STATUS, 0))
+		return;
+	dev_err(&vdev->dev, "reset: status still %#x after %u ms, device broken\n",
+		vpe_rd(vpe, VIRTIO_PCI_EPF_STATUS) & 0xff, cmd_timeout_ms);
+broken:
+	WRITE_ONCE(vpe->broken, true);
+	virtio_break_device(vdev);
 }
 
 static u64 vpe_get_features(struct virtio_device *vdev)
