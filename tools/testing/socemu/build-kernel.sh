@@ -57,8 +57,25 @@ for f in "${FRAGS[@]}"; do
 done
 [ $bad -eq 0 ] || exit 1
 
+# Progress: kbuild's one line per step, counted; a line every 250 steps
+# and every line that is not a step (warnings, errors) shown as it comes.
+progress() {
+	awk -v flavour="$FLAVOUR" '
+		/^  [A-Z0-9_]+ +/ {
+			n++
+			if (n % 250 == 0)
+				printf "build-kernel: %s: %d steps, at %s\n",
+					flavour, n, $2
+			fflush()
+			next
+		}
+		{ print; fflush() }
+		END { printf "build-kernel: %s: %d steps\n", flavour, n }'
+}
+
 echo "build-kernel: building the $FLAVOUR kernel in $OUT"
-"${KMAKE[@]}" bzImage modules
+make -C "$SRC" O="$OUT" ARCH=x86_64 -j"$JOBS" --no-print-directory \
+	bzImage modules 2>&1 | progress
 rm -rf "$OUT/modules-install"
 "${KMAKE[@]}" INSTALL_MOD_PATH="$OUT/modules-install" INSTALL_MOD_STRIP=1 \
 	modules_install >/dev/null

@@ -3,7 +3,7 @@
 """Launch the emulated SoC link and run the guests' tests.
 
   vsoc.py test [--plan FILE] [--only BOOT]...   run the plan, print the summary
-  vsoc.py demo                                  boot the two-SoC pair, show its log
+  vsoc.py demo                                  boot the two-SoC pair, tell the story
   vsoc.py bench                                 the benchmarks and their anchors
 
 Topologies (DESIGN.md section 4):
@@ -14,13 +14,23 @@ Topologies (DESIGN.md section 4):
        onto the other's RAM and one doorbell device on the common server.
 
 Every VM writes its kernel log to <logs>/<boot>/<vm>.console.log and its
-KTAP results to <logs>/<boot>/<vm>.ktap; a VM that has not powered off
-after the boot's time limit is killed and its tests count as failed.  The
-run fails on any failing test and on any splat (KASAN, lockdep, kmemleak,
-WARN, BUG, Oops) in a console log.  The last line is "N passed, N failed".
+KTAP results to <logs>/<boot>/<vm>.ktap.  Each test has a time limit of
+its own in the guest (NAME@SECONDS in the plan); a VM stops after a test
+that ran out of time and is booted again for the tests that did not run,
+so that one hung test does not take the next ones down.  A VM that has not
+powered off within the sum of its tests' limits (plus a boot allowance)
+is killed and the test it was running is named.  Boots run side by side
+as far as the machine's cores allow (one core per VM).
+
+The run fails on any failing test, on any splat (KASAN, UBSAN, lockdep,
+kmemleak, WARN, BUG, Oops, hung task, soft lockup) in a console log, and
+on a guest whose kernel ends tainted, with lockdep off or with kmemleak
+off.  The last line is "N passed, N failed, N skipped".
 """
 
 import argparse
+import fcntl
+import glob
 import os
 import re
 import shutil
@@ -31,6 +41,10 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True
+import ktap  # noqa: E402
+
 REPO = os.path.abspath(os.path.join(HERE, '..', '..', '..'))
 CACHE = os.environ.get('VHOST_SOC_CACHE') or os.path.join(
     os.environ.get('XDG_CACHE_HOME') or os.path.expanduser('~/.cache'),
@@ -44,25 +58,55 @@ WINDOWS = 4
 MAX_DOORBELLS = 2
 SHM_SIZE = '4M'
 
+# A test's limit in the guest when the plan gives none, and what a VM may
+# spend on top of its tests' limits: booting, the health checks (kmemleak
+# waits 6 s and scans twice), powering off.
+DEFAULT_LIMIT = 300
+BOOT_ALLOWANCE = 150
+
+# The guest's own results that every VM reports after its tests.
+HEALTH = ['taint', 'debug_locks', 'kmemleak']
+
+# Upstream suites and the rig's self-tests, which prove the emulated link
+# rather than the series; counted apart in the summary.
+RIG_TESTS = {'pci-epf-test', 'kunit:socemu_loopback_kunit',
+             'kunit:socemu_link_kunit'}
+
 # Lines of a kernel log that fail the run whatever the tests said.
 SPLAT = re.compile(
     r'BUG:|WARNING:|Oops|KASAN|UBSAN|kernel BUG|general protection fault|'
     r'unreferenced object|possible circular locking|possible recursive locking|'
     r'inconsistent lock state|suspicious RCU usage|Kernel panic|'
     r'INFO: task .* blocked|list_add corruption|list_del corruption|'
+    r'soft lockup|hard LOCKUP|rcu_sched detected stall|rcu: INFO|'
     r'Call Trace:')
 
-RESULT = re.compile(r'^(\s*)(ok|not ok) (\d+)(?: ([^#]*?))?\s*(?:#\s*(.*))?$')
+TEST_START = re.compile(r'vsoc: test (\S+): start')
+TEST_TIME = re.compile(r'^# vsoc-time: (\S+) (\d+)s of (\d+)s')
+STOPPED = '# vsoc: stopping after the time-out of '
+
+
+def say(*args):
+    print(*args, flush=True)
+
+
+def split_test(spec):
+    """"name@limit" -> (name, limit)."""
+    name, _, limit = spec.partition('@')
+    return name, int(limit) if limit else DEFAULT_LIMIT
 
 
 class Boot:
     """One boot of one topology, with the tests each VM runs."""
 
-    def __init__(self, name, topology, timeout, vms):
+    def __init__(self, name, topology, vms):
         self.name = name
         self.topology = topology
-        self.timeout = timeout
-        self.vms = vms          # role -> [[test, ...], ...], one list a boot
+        self.vms = vms          # role -> [[test@limit, ...], ...], a list a boot
+
+    @property
+    def cores(self):
+        return len(self.vms)
 
 
 def read_plan(path):
@@ -72,19 +116,25 @@ def read_plan(path):
             line = line.split('#', 1)[0].split()
             if not line:
                 continue
-            if len(line) < 4:
-                sys.exit(f'{path}:{lineno}: want NAME TOPOLOGY TIMEOUT ROLE=TESTS...')
-            name, topology, timeout = line[0], line[1], int(line[2])
+            if len(line) < 3:
+                sys.exit(f'{path}:{lineno}: want NAME TOPOLOGY ROLE=TESTS...')
+            name, topology = line[0], line[1]
             vms = {}
-            for spec in line[3:]:
+            for spec in line[2:]:
                 role, _, tests = spec.partition('=')
                 # "a,b+c": the VM runs a and b, reboots, then runs c.
                 vms[role] = [[t for t in seg.split(',') if t]
                              for seg in tests.split('+')]
+                for seg in vms[role]:
+                    for t in seg:
+                        try:
+                            split_test(t)
+                        except ValueError:
+                            sys.exit(f'{path}:{lineno}: bad limit in {t}')
             want = {'one': 1, 'two': 2}.get(topology)
             if want is None or len(vms) != want:
                 sys.exit(f'{path}:{lineno}: topology {topology} with {len(vms)} VMs')
-            boots.append(Boot(name, topology, timeout, vms))
+            boots.append(Boot(name, topology, vms))
     return boots
 
 
@@ -138,84 +188,10 @@ def qemu_cmd(kernel, initrd, ram_file, peer_ram_file, server, ndoorbells,
                 '-device', f'ivshmem-doorbell,chardev=db{i},vectors={VECTORS},'
                            f'bus=pcie.0,addr={0x11 + i:#x}']
     cmd += ['-kernel', kernel, '-initrd', initrd,
-            '-append', 'console=ttyS0 panic=-1 oops=panic ' + append,
+            '-append', 'console=ttyS0 printk.time=1 panic=-1 oops=panic ' + append,
             '-serial', f'file:{console}', '-serial', f'file:{results}',
             '-no-reboot']
     return cmd
-
-
-def run_boot(boot, kernel, initrd, logdir, timeout_scale):
-    """Boot the VMs of @boot at once, rebooting those with several segments.
-
-    Return {role or role.bootN: [console, ktap, timed_out, tests]}.
-    """
-    os.makedirs(logdir, exist_ok=True)
-    tmpdir = tempfile.mkdtemp(prefix='vsoc-')
-    shm = []
-    procs = {}
-    out = {}
-    server = None
-    try:
-        server = Server(tmpdir, os.path.join(logdir, 'ivshmem-server.log'))
-        roles = list(boot.vms)
-        for role in roles:
-            path = f'/dev/shm/vsoc-{os.getpid()}-{boot.name}-{role}'
-            with open(path, 'wb') as f:
-                f.truncate(parse_size(RAM))
-            shm.append(path)
-        def start(i, role, seg):
-            """Boot segment @seg of @role's VM; a later one is a reboot."""
-            key = role if seg == 0 else f'{role}.boot{seg + 1}'
-            console = os.path.join(logdir, f'{key}.console.log')
-            ktap = os.path.join(logdir, f'{key}.ktap')
-            for p in (console, ktap):
-                if os.path.exists(p):
-                    os.unlink(p)
-            tests = boot.vms[role][seg]
-            append = f'vsoc.role={role} vsoc.tests={",".join(tests)}'
-            cmd = qemu_cmd(kernel, initrd, shm[i], shm[(i + 1) % len(roles)],
-                           server, 2 if boot.topology == 'one' else 1,
-                           console, ktap, append)
-            with open(os.path.join(logdir, f'{key}.qemu.cmd'), 'w') as f:
-                f.write(' '.join(cmd) + '\n')
-            qlog = open(os.path.join(logdir, f'{key}.qemu.log'), 'w')
-            procs[role] = subprocess.Popen(cmd, stdout=qlog,
-                                           stderr=subprocess.STDOUT,
-                                           stdin=subprocess.DEVNULL)
-            qlog.close()
-            out[key] = [console, ktap, False, tests]
-            return key
-
-        current = {}
-        for i, role in enumerate(roles):
-            current[role] = (i, 0, start(i, role, 0))
-        deadline = time.monotonic() + boot.timeout * timeout_scale
-        while current:
-            for role, (i, seg, key) in list(current.items()):
-                if procs[role].poll() is None:
-                    if time.monotonic() < deadline:
-                        continue
-                    procs[role].kill()
-                    procs[role].wait()
-                    out[key][2] = True
-                    del current[role]
-                elif seg + 1 < len(boot.vms[role]):
-                    current[role] = (i, seg + 1, start(i, role, seg + 1))
-                else:
-                    del current[role]
-            time.sleep(0.2)
-    finally:
-        for proc in procs.values():
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        if server:
-            server.stop()
-        for path in shm:
-            if os.path.exists(path):
-                os.unlink(path)
-        shutil.rmtree(tmpdir, ignore_errors=True)
-    return out
 
 
 def parse_size(s):
@@ -223,62 +199,233 @@ def parse_size(s):
     return int(s[:-1]) * mult[s[-1]] if s[-1] in mult else int(s)
 
 
-def parse_ktap(path, tests):
-    """Count leaf results in a guest's KTAP; a test with no result fails.
+class VMRun:
+    """One boot of one VM: what it was given, where its logs are."""
 
-    A result line closes a subtest (is a parent, not a leaf) if lines more
-    indented than it came after the previous result at its level or above.
-    A parent that failed while none of its leaves did counts as one
-    failure, so that a suite whose set-up failed is not lost.
+    def __init__(self, key, role, tests, console, ktap_path, limit):
+        self.key = key
+        self.role = role
+        self.tests = tests          # [name@limit, ...] given to the VM
+        self.console = console
+        self.ktap = ktap_path
+        self.limit = limit          # host-side seconds, scaled
+        self.started = time.monotonic()
+        self.took = 0.0
+        self.killed_in = None       # the test running when killed, or ''
+        self.proc = None
+
+    @property
+    def names(self):
+        return [split_test(t)[0] for t in self.tests]
+
+    def current_test(self):
+        """The last test the console says started."""
+        try:
+            with open(self.console, errors='replace') as f:
+                found = TEST_START.findall(f.read())
+        except FileNotFoundError:
+            found = []
+        return found[-1] if found else ''
+
+    def stopped_after(self):
+        """The tests that ran, when the guest stopped after a time-out."""
+        try:
+            with open(self.ktap, errors='replace') as f:
+                text = f.read()
+        except FileNotFoundError:
+            return None
+        if STOPPED not in text:
+            return None
+        name = text.split(STOPPED, 1)[1].split()[0]
+        names = self.names
+        return self.tests[:names.index(name) + 1] if name in names else None
+
+
+class BootRun:
+    """A boot of the plan, running: its server, RAM files and VMs."""
+
+    def __init__(self, boot, kernel, initrd, logdir, scale):
+        self.boot = boot
+        self.kernel = kernel
+        self.initrd = initrd
+        self.logdir = logdir
+        self.scale = scale
+        self.runs = []          # every VMRun, in start order
+        self.current = {}       # role -> VMRun
+        self.queue = {r: [list(seg) for seg in segs]
+                      for r, segs in boot.vms.items()}
+        self.nboots = {r: 0 for r in boot.vms}
+        self.started = time.monotonic()
+        self.took = 0.0
+        self.last_report = self.started
+        os.makedirs(logdir, exist_ok=True)
+        for f in glob.glob(os.path.join(logdir, '*')):
+            os.unlink(f)
+        self.tmpdir = tempfile.mkdtemp(prefix=f'vsoc-{os.getpid()}-')
+        self.shm = {}
+        self.server = Server(self.tmpdir,
+                             os.path.join(logdir, 'ivshmem-server.log'))
+        try:
+            for role in boot.vms:
+                path = f'/dev/shm/vsoc-{os.getpid()}-{boot.name}-{role}'
+                with open(path, 'wb') as f:
+                    f.truncate(parse_size(RAM))
+                self.shm[role] = path
+            for role in boot.vms:
+                self.start(role)
+        except BaseException:
+            self.cleanup()
+            raise
+
+    def start(self, role):
+        """Boot @role's VM with its next list of tests."""
+        tests = self.queue[role].pop(0)
+        n = self.nboots[role] = self.nboots[role] + 1
+        key = role if n == 1 else f'{role}.boot{n}'
+        console = os.path.join(self.logdir, f'{key}.console.log')
+        ktap_path = os.path.join(self.logdir, f'{key}.ktap')
+        limit = (BOOT_ALLOWANCE +
+                 sum(split_test(t)[1] for t in tests)) * self.scale
+        run = VMRun(key, role, tests, console, ktap_path, limit)
+        roles = list(self.boot.vms)
+        peer = roles[(roles.index(role) + 1) % len(roles)]
+        append = (f'vsoc.role={role} vsoc.tests={",".join(tests)} '
+                  f'vsoc.timeout={DEFAULT_LIMIT} '
+                  f'vsoc.scale={round(self.scale * 100)}')
+        cmd = qemu_cmd(self.kernel, self.initrd, self.shm[role],
+                       self.shm[peer], self.server,
+                       2 if self.boot.topology == 'one' else 1,
+                       console, ktap_path, append)
+        with open(os.path.join(self.logdir, f'{key}.qemu.cmd'), 'w') as f:
+            f.write(' '.join(cmd) + '\n')
+        with open(os.path.join(self.logdir, f'{key}.qemu.log'), 'w') as qlog:
+            run.proc = subprocess.Popen(cmd, stdout=qlog,
+                                        stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL)
+        self.runs.append(run)
+        self.current[role] = run
+
+    def poll(self):
+        """Advance the VMs; True once every VM is done."""
+        now = time.monotonic()
+        for role, run in list(self.current.items()):
+            if run.proc.poll() is None:
+                if now - run.started < run.limit:
+                    continue
+                run.killed_in = run.current_test()
+                run.proc.kill()
+                run.proc.wait()
+            run.took = now - run.started
+            del self.current[role]
+            # Tests that did not run after a time-out get a fresh boot.
+            ran = run.stopped_after()
+            if run.killed_in is not None:
+                names = run.names
+                k = (names.index(run.killed_in) + 1
+                     if run.killed_in in names else len(names))
+                ran = run.tests[:k]
+            if ran is not None and len(ran) < len(run.tests):
+                self.queue[role].insert(0, run.tests[len(ran):])
+                run.tests = ran
+            if self.queue[role]:
+                self.start(role)
+        if now - self.last_report >= 60 and self.current:
+            self.last_report = now
+            doing = ', '.join(f'{r}: {run.current_test() or "booting"}'
+                              for r, run in self.current.items())
+            say(f'  ... {self.boot.name}: {now - self.started:.0f}s, {doing}')
+        if self.current:
+            return False
+        self.took = now - self.started
+        self.cleanup()
+        return True
+
+    def cleanup(self):
+        for run in self.current.values():
+            if run.proc and run.proc.poll() is None:
+                run.proc.kill()
+                run.proc.wait()
+        if self.server:
+            self.server.stop()
+            self.server = None
+        for path in self.shm.values():
+            if os.path.exists(path):
+                os.unlink(path)
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+
+class HostJob:
+    """A command on the host that takes one core: the host tests."""
+
+    cores = 1
+
+    def __init__(self, name, cmd, env):
+        self.name = name
+        self.cmd = cmd
+        self.env = env
+
+
+class HostRun:
+    def __init__(self, job):
+        self.job = job
+        self.boot = job
+        self.runs = []
+        self.started = time.monotonic()
+        self.took = 0.0
+        self.proc = subprocess.Popen(job.cmd, env={**os.environ, **job.env},
+                                     stdin=subprocess.DEVNULL)
+
+    def poll(self):
+        if self.proc.poll() is None:
+            return False
+        self.took = time.monotonic() - self.started
+        return True
+
+    def cleanup(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def run_boots(jobs, kernel, initrd, logs, scale, cores):
+    """Run @jobs (boots, host jobs), as many at once as @cores allow.
+
+    Each starts, in the order given, as soon as the cores it needs (one
+    a VM) are free; a job that needs more cores than the host has runs
+    alone.
     """
-    passed, failed, skipped, bad = 0, 0, 0, []
-    seen = {}
+    pending = list(jobs)
+    running = []
+    done = []
     try:
-        with open(path, errors='replace') as f:
-            text = [l for l in f.read().splitlines() if l.strip()]
-    except FileNotFoundError:
-        text = []
-    parsed = []             # (indent, match or None, leaf failed)
-    for j, line in enumerate(text):
-        indent = len(line) - len(line.lstrip(' '))
-        m = RESULT.match(line)
-        leaf_failed = False
-        if m:
-            ok = m.group(2) == 'ok'
-            directive = (m.group(5) or '').strip().upper()
-            name = (m.group(4) or '').strip()
-            children = fails_below = 0
-            for k in range(len(parsed) - 1, -1, -1):
-                pind, pm, pfail = parsed[k]
-                if pm and pind <= indent:
-                    break
-                if pind > indent:
-                    children += 1
-                    fails_below += pfail
-            if children:
-                if not ok and not fails_below:
-                    failed += 1
-                    bad.append(line.strip())
-                leaf_failed = not ok
-            elif directive.startswith('SKIP'):
-                skipped += 1
-            elif ok:
-                passed += 1
-            else:
-                failed += 1
-                leaf_failed = True
-                bad.append(line.strip())
-            if indent == 0:
-                seen[name] = ok
-        parsed.append((indent, m, leaf_failed))
-    if not text:
-        failed += 1
-        bad.append(f'{path}: no results')
-    for t in tests + (['kmemleak'] if tests else []):
-        if t not in seen:
-            failed += 1
-            bad.append(f'{t}: no result')
-    return passed, failed, skipped, bad
+        while pending or running:
+            used = sum(r.boot.cores for r in running)
+            for job in list(pending):
+                if used + job.cores > cores and running:
+                    continue
+                if isinstance(job, HostJob):
+                    say(f'vsoc: {job.name}: started on the host')
+                    running.append(HostRun(job))
+                else:
+                    say(f'vsoc: {job.name}: booting '
+                        f'{" and ".join(job.vms)} ({job.topology} VM'
+                        f'{"s" if job.cores > 1 else ""})')
+                    running.append(BootRun(job, kernel, initrd,
+                                           os.path.join(logs, job.name),
+                                           scale))
+                pending.remove(job)
+                used += job.cores
+            for r in list(running):
+                if r.poll():
+                    running.remove(r)
+                    done.append(r)
+                    say(f'vsoc: {r.boot.name}: done in {r.took:.0f}s')
+            time.sleep(0.2)
+    finally:
+        for r in running:
+            r.cleanup()
+    order = [j.name for j in jobs]
+    return sorted(done, key=lambda r: order.index(r.boot.name))
 
 
 def scan_console(path):
@@ -287,6 +434,90 @@ def scan_console(path):
             return [l.rstrip() for l in f if SPLAT.search(l)]
     except FileNotFoundError:
         return ['no console log']
+
+
+def test_times(path):
+    """{test: (seconds, limit)} from the guest's vsoc-time lines."""
+    times = {}
+    try:
+        with open(path, errors='replace') as f:
+            for line in f:
+                m = TEST_TIME.match(line)
+                if m:
+                    times[m.group(1)] = (int(m.group(2)), int(m.group(3)))
+    except FileNotFoundError:
+        pass
+    return times
+
+
+BOOT_CAT = 'boots: plans, time-outs, splats'
+
+
+def category(name):
+    if name in HEALTH:
+        return 'kernel health'
+    if name in RIG_TESTS:
+        return 'rig: upstream suites, self-tests'
+    return 'series'
+
+
+class Totals:
+    def __init__(self):
+        self.passed = self.failed = self.skipped = 0
+        self.by_cat = {}
+
+    def add(self, cat, p, f, s):
+        self.passed += p
+        self.failed += f
+        self.skipped += s
+        c = self.by_cat.setdefault(cat, [0, 0, 0])
+        c[0] += p
+        c[1] += f
+        c[2] += s
+
+
+def judge_vm(run, totals, boot='', verbose=True):
+    """Count @run's results into @totals; print them; False if it failed."""
+    # A VM killed by the host reported no health and no plan: its missing
+    # plan and the time-out are its failures, not three missing results.
+    rep = ktap.parse_file(run.ktap, run.names +
+                          (HEALTH if run.killed_in is None else []))
+    times = test_times(run.ktap)
+    for t in rep.tests:
+        totals.add(category(t.name), t.passed, t.failed, t.skipped)
+    # Failures that belong to no test of the VM: a plan that does not
+    # match, a missing result, a time-out of the whole VM, a splat.
+    boot_fail = rep.failed - sum(t.failed for t in rep.tests)
+    bad = list(rep.bad)
+    if run.killed_in is not None:
+        boot_fail += 1
+        bad.append(f'time-out: killed after {run.limit:.0f}s while running '
+                   f'{run.killed_in or "the boot"}')
+    splats = scan_console(run.console)
+    if splats:
+        boot_fail += 1
+        bad.append(f'{len(splats)} splat line(s) in {run.console}:')
+        bad += ['  ' + s for s in splats[:10]]
+    totals.add(BOOT_CAT, 0, boot_fail, 0)
+    failed = sum(t.failed for t in rep.tests) + boot_fail
+    status = 'FAIL' if failed else 'ok'
+    say(f'{status:4} {boot}/{run.key}: {rep.passed} passed, {failed} failed, '
+        f'{rep.skipped} skipped ({run.took:.0f}s of {run.limit:.0f}s)')
+    if verbose:
+        for t in rep.tests:
+            if t.name in HEALTH and not t.failed:
+                continue
+            secs, limit = times.get(t.name, (None, None))
+            when = f'{secs:4}s of {limit}s' if secs is not None else ''
+            mark = 'FAIL' if t.failed else ('skip' if t.skipped and
+                                            not t.passed else 'ok')
+            say(f'       {mark:4} {t.name:36} {t.passed:4} passed '
+                f'{t.failed:3} failed {t.skipped:3} skipped {when}')
+    for line in bad:
+        say('     ' + line)
+    if failed:
+        say(f'     logs: {run.console} {run.ktap}')
+    return not failed
 
 
 def ensure_built(flavour):
@@ -299,6 +530,57 @@ def ensure_built(flavour):
     return kernel, initrd
 
 
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def clean_stale():
+    """Kill QEMUs and servers of runs that died, remove their files.
+
+    Every run names its RAM files /dev/shm/vsoc-PID-* and its socket
+    directory /tmp/vsoc-PID-*, PID being its vsoc.py: what belongs to a
+    PID that is gone is stale, whichever cache that run used.
+    """
+    def owner(path):
+        m = re.match(r'vsoc-(\d+)-', os.path.basename(path))
+        return int(m.group(1)) if m else None
+
+    stale = [p for p in glob.glob('/dev/shm/vsoc-*') +
+             glob.glob(os.path.join(tempfile.gettempdir(), 'vsoc-*'))
+             if owner(p) and not pid_alive(owner(p))]
+    if not stale:
+        return
+    for proc in glob.glob('/proc/[0-9]*/cmdline'):
+        try:
+            with open(proc, 'rb') as f:
+                cmd = f.read().decode(errors='replace')
+        except OSError:
+            continue
+        if ('qemu-system' in cmd or 'ivshmem-server' in cmd) and \
+                any(p in cmd for p in stale):
+            pid = int(proc.split('/')[2])
+            say(f'vsoc: killing {pid}, left by a run that died')
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    for p in stale:
+        say(f'vsoc: removing {p}, left by a run that died')
+        if os.path.isdir(p):
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            try:
+                os.unlink(p)
+            except OSError:
+                pass
+
+
 def cmd_test(args):
     kernel, initrd = ensure_built(args.flavour)
     boots = read_plan(args.plan)
@@ -306,44 +588,65 @@ def cmd_test(args):
         boots = [b for b in boots if b.name in args.only]
         if not boots:
             sys.exit('vsoc: no boot in the plan matches ' + ' '.join(args.only))
-    total_pass = total_fail = total_skip = 0
-    for path in args.extra_ktap or []:
-        p, f, s, bad = parse_ktap(path, [])
-        print(f'{"FAIL" if f else "ok":4} {path}: {p} passed, {f} failed')
-        for line in bad:
-            print('     ' + line)
-        total_pass += p
-        total_fail += f
-        total_skip += s
-    for boot in boots:
-        start = time.monotonic()
-        logdir = os.path.join(args.logs, boot.name)
-        res = run_boot(boot, kernel, initrd, logdir, args.timeout_scale)
-        took = time.monotonic() - start
-        for role, (console, ktap, timed_out, tests) in res.items():
-            p, f, s, bad = parse_ktap(ktap, tests)
-            splats = scan_console(console)
-            if timed_out:
-                f += 1
-                bad.append('time-out: killed after '
-                           f'{boot.timeout * args.timeout_scale:.0f}s')
-            if splats:
-                f += 1
-                bad.append(f'{len(splats)} splat line(s) in {console}:')
-                bad += ['  ' + s for s in splats[:10]]
-            status = 'FAIL' if f else 'ok'
-            print(f'{status:4} {boot.name}/{role}: {p} passed, {f} failed, '
-                  f'{s} skipped ({took:.0f}s)')
-            for line in bad:
-                print('     ' + line)
-            if f:
-                print(f'     logs: {logdir}/{role}.console.log {ktap}')
-            total_pass += p
-            total_fail += f
-            total_skip += s
-        sys.stdout.flush()
-    print(f'{total_pass} passed, {total_fail} failed, {total_skip} skipped')
-    return 1 if total_fail or not total_pass else 0
+    totals = Totals()
+    jobs = list(boots)
+    if args.host_tests:
+        # The host tests take one core for a while: they run beside the
+        # boots, at the first core the plan leaves free.
+        host_ktap = os.path.join(args.logs, 'host.ktap')
+        jobs.insert(min(len(jobs), args.host_after),
+                    HostJob('host-tests', [os.path.join(HERE, 'host-tests.sh')],
+                            {'HOST_LOG': os.path.join(args.logs, 'host.log'),
+                             'HOST_KTAP': host_ktap}))
+    start = time.monotonic()
+    done = run_boots(jobs, kernel, initrd, args.logs, args.timeout_scale,
+                     args.cores)
+    ktaps = [(p, 'lint') for p in args.lint_ktap or []]
+    if args.host_tests:
+        ktaps.append((host_ktap, 'host'))
+    for path, cat in ktaps:
+        rep = ktap.parse_file(path)
+        totals.add(cat, rep.passed, rep.failed, rep.skipped)
+        say(f'{"FAIL" if rep.failed else "ok":4} {path}: {rep.passed} passed, '
+            f'{rep.failed} failed')
+        for line in rep.bad:
+            say('     ' + line)
+    say(f'--- results ({time.monotonic() - start:.0f}s of boots, '
+        f'{args.cores} at a time) ---')
+    for r in done:
+        for run in r.runs:
+            judge_vm(run, totals, r.boot.name)
+    for cat in ('lint', 'host', 'rig: upstream suites, self-tests', 'series',
+                'kernel health', BOOT_CAT):
+        if cat in totals.by_cat:
+            p, f, s = totals.by_cat[cat]
+            say(f'  {cat:34} {p:4} passed {f:3} failed {s:3} skipped')
+    say(f'{totals.passed} passed, {totals.failed} failed, '
+        f'{totals.skipped} skipped')
+    return 1 if totals.failed or not totals.passed else 0
+
+
+STORY_SKIP = re.compile(r'^# (vsoc|vsoc-time):')
+
+
+def tell(run):
+    """The cases of @run's tests as plain sentences, figures under them."""
+    try:
+        with open(run.ktap, errors='replace') as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        return
+    case = re.compile(r'^    (ok|not ok) \d+ (.*?)(?:\s+#\s*(.*))?$')
+    for line in lines:
+        m = case.match(line)
+        if m:
+            mark = '  ok  ' if m.group(1) == 'ok' else '  FAIL'
+            if m.group(3) and m.group(3).upper().startswith('SKIP'):
+                mark = '  skip'
+            say(f'{mark} {m.group(2)}')
+        elif re.match(r'^    # .*(msg/s|MiB/s|messages|bytes)', line) and \
+                not STORY_SKIP.match(line.strip()):
+            say('         ' + line.strip()[2:])
 
 
 def cmd_demo(args):
@@ -353,32 +656,34 @@ def cmd_demo(args):
     # of the RC; then rpmsg: the client sample and 100000 messages each
     # way between the RC's virtio_rpmsg_bus and the EP's vhost_rpmsg,
     # through another reboot of the RC.
-    boot = Boot('demo', 'two', 900,
+    boot = Boot('demo', 'two',
                 {'ep': [['kunit:socemu_link_kunit', 'pci-epf-vhost',
-                         'vhost-rpmsg']],
+                         'vhost-rpmsg@600']],
                  'rc': [['kunit:socemu_link_kunit', 'pci-epf-vhost'],
-                        ['pci-epf-vhost-rebooted', 'vhost-rpmsg'],
+                        ['pci-epf-vhost-rebooted', 'vhost-rpmsg@600'],
                         ['vhost-rpmsg-rebooted']]})
-    logdir = os.path.join(args.logs, 'demo')
-    print('vsoc: booting the EP SoC and the RC SoC (two VMs under TCG) ...')
-    res = run_boot(boot, kernel, initrd, logdir, args.timeout_scale)
-    rc = 0
-    for role, (console, ktap, timed_out, tests) in res.items():
-        print(f'--- {role} SoC ({ktap}) ---')
-        with open(ktap, errors='replace') as f:
-            sys.stdout.write(f.read())
-        p, f, s, bad = parse_ktap(ktap, tests)
-        splats = scan_console(console)
-        if f or timed_out or splats:
-            rc = 1
-            print('\n'.join(bad + splats))
-    print('demo: ' + ('the two SoCs rang each other and wrote each other\'s '
-                      'RAM; the RC read random bytes from the EP over virtio '
-                      'on PCIe, rebooted, and read again; then the two '
-                      'exchanged rpmsg messages, virtio_rpmsg_bus on the RC, '
-                      'vhost_rpmsg on the EP, across another reboot'
-                      if rc == 0 else 'FAILED, see ' + logdir))
-    return rc
+    say('vsoc: booting the EP SoC and the RC SoC (two VMs under TCG); '
+        'the KTAP goes to ' + os.path.join(args.logs, 'demo'))
+    done = run_boots([boot], kernel, initrd, args.logs, args.timeout_scale, 2)
+    totals = Totals()
+    titles = {'ep': 'the EP SoC (pcie-socemu-ep, pci-epf-vhost, vhost clients)',
+              'rc': 'the RC SoC (host bridge, virtio_pci_epf, stock virtio drivers)'}
+    ok = True
+    for run in done[0].runs:
+        n = run.key.partition('.boot')[2]
+        say(f'--- {titles[run.role]}' +
+            (f', boot {n} (the EP saw the RC reboot)' if n else '') + ' ---')
+        tell(run)
+    say('--- verdict ---')
+    for run in done[0].runs:
+        ok = judge_vm(run, totals, 'demo', verbose=False) and ok
+    say('demo: ' + ('the two SoCs rang each other and wrote each other\'s '
+                    'RAM; the RC read random bytes from the EP over virtio '
+                    'on PCIe, rebooted, and read again; then the two '
+                    'exchanged rpmsg messages, virtio_rpmsg_bus on the RC, '
+                    'vhost_rpmsg on the EP, across another reboot'
+                    if ok else 'FAILED, see ' + os.path.join(args.logs, 'demo')))
+    return 0 if ok else 1
 
 
 def cmd_bench(args):
@@ -386,34 +691,35 @@ def cmd_bench(args):
     # (Documentation/dev-tools/socemu.rst): the link's doorbell round trip
     # and window copy bandwidth, measured first on the same two VMs.
     kernel, initrd = ensure_built('bench')
-    boot = Boot('bench', 'two', 900,
-                {'ep': [['bench-rpmsg']], 'rc': [['bench-rpmsg']]})
-    logdir = os.path.join(args.logs, 'bench')
-    print('vsoc: benchmark kernel, two VMs under TCG: absolute figures mean '
-          'nothing, ratios to the anchors do')
-    res = run_boot(boot, kernel, initrd, logdir, args.timeout_scale)
+    boot = Boot('bench', 'two',
+                {'ep': [['bench-rpmsg@600']], 'rc': [['bench-rpmsg@600']]})
+    say('vsoc: benchmark kernel, two VMs under TCG: absolute figures mean '
+        'nothing, ratios to the anchors do')
+    done = run_boots([boot], kernel, initrd, args.logs, args.timeout_scale, 2)
     rc = 0
     titles = {'ep': 'anchors: the link itself (socemu_bench, EP to RC)',
               'rc': 'rpmsg over pci-epf-vhost (rpmsg_char, RC end)'}
+    runs = {run.role: run for run in done[0].runs}
     for role in ('ep', 'rc'):
-        console, ktap, timed_out, tests = res[role]
-        p, f, s, bad = parse_ktap(ktap, tests)
-        if f or timed_out:
+        run = runs[role]
+        rep = ktap.parse_file(run.ktap, run.names)
+        if rep.failed or run.killed_in is not None:
             rc = 1
-            print('\n'.join(bad))
-        print(f'--- {titles[role]} ---')
-        with open(ktap, errors='replace') as fh:
+            say('\n'.join(rep.bad))
+        say(f'--- {titles[role]} ---')
+        with open(run.ktap, errors='replace') as fh:
             for line in fh:
                 line = line.strip()
                 if line.startswith('# ') and not line.startswith('# vsoc'):
-                    print('  ' + line[2:])
-    print('bench: ' + ('done' if rc == 0 else 'FAILED, see ' + logdir))
+                    say('  ' + line[2:])
+    say('bench: ' + ('done' if rc == 0 else 'FAILED, see ' +
+                     os.path.join(args.logs, 'bench')))
     return rc
 
 
 def main():
-    # Turn SIGTERM/SIGHUP into an exception so that run_boot() still kills
-    # the VMs and the server and removes the RAM files.
+    # Turn SIGTERM/SIGHUP into an exception so that the runs still kill
+    # the VMs and the servers and remove the RAM files.
     def terminate(signum, frame):
         raise SystemExit(128 + signum)
     signal.signal(signal.SIGTERM, terminate)
@@ -423,16 +729,38 @@ def main():
     ap.add_argument('--flavour', default='debug', choices=['debug', 'bench'])
     ap.add_argument('--logs', default=os.path.join(REPO, 'logs'))
     ap.add_argument('--timeout-scale', type=float, default=1.0,
-                    help='multiply every time limit (slow machines)')
+                    help='multiply every time limit, the guests\' too '
+                         '(slow machines)')
+    ap.add_argument('--cores', type=int, default=os.cpu_count() or 1,
+                    help='VMs to run at once, one core each (default: '
+                         'the host\'s cores)')
     sub = ap.add_subparsers(dest='cmd', required=True)
     t = sub.add_parser('test')
     t.add_argument('--plan', default=os.path.join(HERE, 'tests.plan'))
     t.add_argument('--only', action='append')
-    t.add_argument('--extra-ktap', action='append',
-                   help='count the results of this KTAP file too (lint gates)')
+    t.add_argument('--lint-ktap', action='append',
+                   help='count the results of this KTAP file as lint gates')
+    t.add_argument('--host-tests', action='store_true',
+                   help='run host-tests.sh beside the boots and count its '
+                        'results')
+    t.add_argument('--host-after', type=int, default=2,
+                   help='start the host tests after this many boots')
     sub.add_parser('demo')
     sub.add_parser('bench')
     args = ap.parse_args()
+    if args.timeout_scale <= 0 or args.cores < 1:
+        ap.error('--timeout-scale and --cores must be positive')
+    # One run at a time per cache: the kernel and initramfs must not change
+    # under a run.  The Makefile holds the same lock around the build.
+    os.makedirs(CACHE, exist_ok=True)
+    lock = open(os.path.join(CACHE, 'lock'), 'a')
+    if os.environ.get('VHOST_SOC_LOCKED') != '1':
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say(f'vsoc: another run holds {CACHE}/lock; waiting for it')
+            fcntl.flock(lock, fcntl.LOCK_EX)
+    clean_stale()
     return {'test': cmd_test, 'demo': cmd_demo,
             'bench': cmd_bench}[args.cmd](args)
 
