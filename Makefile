@@ -22,6 +22,9 @@ export VHOST_SOC_CACHE
 LOGS		?= $(CURDIR)/logs
 HOSTBIN		:= $(VHOST_SOC_CACHE)/host-bin
 HOSTCFLAGS	:= -O2 -g -Wall -Wextra -Werror -std=gnu11
+# Stretches every time limit, the host's and the guests' (slow machines).
+TIMEOUT_SCALE	?= 1
+VSOC		:= python3 $(RIG)/vsoc.py --logs $(LOGS) --timeout-scale $(TIMEOUT_SCALE)
 
 .PHONY: all setup kernel bench-kernel bench host lint test host-test fuzz \
 	check demo clean
@@ -63,13 +66,13 @@ bench-kernel: setup host
 	@$(RIG)/mkinitramfs.sh bench $(VHOST_SOC_CACHE)/initramfs-bench.cpio.gz
 
 bench: bench-kernel
-	@python3 $(RIG)/vsoc.py --logs $(LOGS) bench
+	@$(VSOC) bench
 
 lint: kernel
 	@LINT_LOG=$(LOGS)/lint.log $(RIG)/lint.sh
 
 test: kernel
-	@python3 $(RIG)/vsoc.py --logs $(LOGS) test $(addprefix --only ,$(ONLY))
+	@$(VSOC) test $(addprefix --only ,$(ONLY))
 
 host-test: kernel
 	@HOST_LOG=$(LOGS)/host.log $(RIG)/host-tests.sh
@@ -82,11 +85,11 @@ fuzz: kernel
 # test counts in the summary, so one run reports everything.
 check: kernel
 	@LINT_LOG=$(LOGS)/lint.log LINT_KTAP=$(LOGS)/lint.ktap $(RIG)/lint.sh; \
-	python3 $(RIG)/vsoc.py --logs $(LOGS) test --host-tests \
+	$(VSOC) test --host-tests \
 		--lint-ktap $(LOGS)/lint.ktap
 
 demo: kernel
-	@python3 $(RIG)/vsoc.py --logs $(LOGS) demo
+	@$(VSOC) demo
 
 endif
 
