@@ -27,12 +27,22 @@ FRAGS=("$HERE/configs/base.config" "$HERE/configs/$FLAVOUR.config")
 mkdir -p "$OUT"
 KMAKE=(make -s -C "$SRC" O="$OUT" ARCH=x86_64 -j"$JOBS")
 
-# Regenerate the config every time: when nothing changed, kbuild sees the
-# same values and rebuilds nothing.
-"${KMAKE[@]}" tinyconfig >/dev/null
-KCONFIG_CONFIG="$OUT/.config" "$SRC/scripts/kconfig/merge_config.sh" \
-	-m -O "$OUT" "$OUT/.config" "${FRAGS[@]}" >/dev/null
-"${KMAKE[@]}" olddefconfig >/dev/null
+# The config is tinyconfig plus the fragments, regenerated whenever they
+# or any Kconfig file of the tree changed (a hash of all of them, kept
+# next to the config); when nothing changed, kbuild would see the same
+# values anyway, and the regeneration takes seconds.
+CFG_KEY=$( { cat "${FRAGS[@]}"
+	     cd "$SRC" && find . -name 'Kconfig*' -type f | LC_ALL=C sort |
+		xargs cat; } | sha256sum | cut -c1-64)
+if [ ! -f "$OUT/.config" ] ||
+   [ "$(cat "$OUT/.config.key" 2>/dev/null)" != "$CFG_KEY" ]; then
+	rm -f "$OUT/.config.key"
+	"${KMAKE[@]}" tinyconfig >/dev/null
+	KCONFIG_CONFIG="$OUT/.config" "$SRC/scripts/kconfig/merge_config.sh" \
+		-m -O "$OUT" "$OUT/.config" "${FRAGS[@]}" >/dev/null
+	"${KMAKE[@]}" olddefconfig >/dev/null
+	REGENERATED=1
+fi
 
 bad=0
 for f in "${FRAGS[@]}"; do
@@ -56,6 +66,7 @@ for f in "${FRAGS[@]}"; do
 	done < "$f"
 done
 [ $bad -eq 0 ] || exit 1
+[ -z "${REGENERATED:-}" ] || echo "$CFG_KEY" > "$OUT/.config.key"
 
 # Progress: kbuild's one line per step, counted; a line every 250 steps
 # and every line that is not a step (warnings, errors) shown as it comes.

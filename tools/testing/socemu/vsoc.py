@@ -99,10 +99,11 @@ def split_test(spec):
 class Boot:
     """One boot of one topology, with the tests each VM runs."""
 
-    def __init__(self, name, topology, vms):
+    def __init__(self, name, topology, vms, expect=()):
         self.name = name
         self.topology = topology
         self.vms = vms          # role -> [[test@limit, ...], ...], a list a boot
+        self.expect = list(expect)  # what the runner must catch (self-test)
 
     @property
     def cores(self):
@@ -120,8 +121,12 @@ def read_plan(path):
                 sys.exit(f'{path}:{lineno}: want NAME TOPOLOGY ROLE=TESTS...')
             name, topology = line[0], line[1]
             vms = {}
+            expect = []
             for spec in line[2:]:
                 role, _, tests = spec.partition('=')
+                if role == 'expect':
+                    expect = tests.split(',')
+                    continue
                 # "a,b+c": the VM runs a and b, reboots, then runs c.
                 vms[role] = [[t for t in seg.split(',') if t]
                              for seg in tests.split('+')]
@@ -134,7 +139,7 @@ def read_plan(path):
             want = {'one': 1, 'two': 2}.get(topology)
             if want is None or len(vms) != want:
                 sys.exit(f'{path}:{lineno}: topology {topology} with {len(vms)} VMs')
-            boots.append(Boot(name, topology, vms))
+            boots.append(Boot(name, topology, vms, expect))
     return boots
 
 
@@ -391,8 +396,8 @@ def run_boots(jobs, kernel, initrd, logs, scale, cores):
     """Run @jobs (boots, host jobs), as many at once as @cores allow.
 
     Each starts, in the order given, as soon as the cores it needs (one
-    a VM) are free; a job that needs more cores than the host has runs
-    alone.
+    a VM) are free, later ones first if they fit while it waits; a job
+    that needs more cores than that runs alone.
     """
     pending = list(jobs)
     running = []
@@ -401,6 +406,8 @@ def run_boots(jobs, kernel, initrd, logs, scale, cores):
         while pending or running:
             used = sum(r.boot.cores for r in running)
             for job in list(pending):
+                # A job that does not fit waits; a later one that fits
+                # starts meanwhile.
                 if used + job.cores > cores and running:
                     continue
                 if isinstance(job, HostJob):
@@ -520,6 +527,54 @@ def judge_vm(run, totals, boot='', verbose=True):
     return not failed
 
 
+SELFTEST_CAT = 'harness self-test'
+
+
+def judge_selftest(run, expect, totals, boot):
+    """Count a boot that fails on purpose: each of @expect must be caught.
+
+    @expect names a health result that must fail (kmemleak, taint,
+    debug_locks) or, as splat:TEXT, a splat line that must appear.  Every
+    expectation caught is a pass; one missed is a failure, and so is
+    anything else going wrong in the boot (a test, a health result or a
+    splat line that was not expected, a bad plan, a time-out).
+    """
+    rep = ktap.parse_file(run.ktap, run.names + HEALTH)
+    failed_health = {t.name for t in rep.tests if t.name in HEALTH and t.failed}
+    splats = scan_console(run.console)
+    pats = [e[len('splat:'):] for e in expect if e.startswith('splat:')]
+    bad = []
+    passed = 0
+    for e in expect:
+        if e.startswith('splat:'):
+            seen = any(e[len('splat:'):] in line for line in splats)
+        else:
+            seen = e in failed_health
+        if seen:
+            passed += 1
+        else:
+            bad.append(f'the runner missed {e}')
+    bad += [f'unexpected: {t.name} failed' for t in rep.tests
+            if t.failed and t.name not in failed_health]
+    if rep.failed > sum(t.failed for t in rep.tests):
+        bad += [f'unexpected: {b}' for b in rep.bad]
+    bad += [f'unexpected: {h} failed' for h in failed_health - set(expect)]
+    for line in splats:
+        text = re.sub(r'^\[\s*[\d.]+\]\s*', '', line)
+        if text != 'Call Trace:' and not any(p in text for p in pats):
+            bad.append(f'unexpected splat: {line}')
+    if run.killed_in is not None:
+        bad.append(f'time-out: killed after {run.limit:.0f}s')
+    tests_passed = sum(t.passed for t in rep.tests if t.name not in HEALTH)
+    totals.add(SELFTEST_CAT, passed + tests_passed, len(bad), 0)
+    status = 'FAIL' if bad else 'ok'
+    say(f'{status:4} {boot}/{run.key}: harness self-test, {passed} of '
+        f'{len(expect)} planted faults caught ({", ".join(expect)})')
+    for line in bad:
+        say('     ' + line)
+    return not bad
+
+
 def ensure_built(flavour):
     kernel = os.path.join(CACHE, f'build-{flavour}', 'arch/x86/boot/bzImage')
     initrd = os.path.join(CACHE, f'initramfs-{flavour}.cpio.gz')
@@ -615,8 +670,12 @@ def cmd_test(args):
         f'{args.cores} at a time) ---')
     for r in done:
         for run in r.runs:
-            judge_vm(run, totals, r.boot.name)
-    for cat in ('lint', 'host', 'rig: upstream suites, self-tests', 'series',
+            if getattr(r.boot, 'expect', None):
+                judge_selftest(run, r.boot.expect, totals, r.boot.name)
+            else:
+                judge_vm(run, totals, r.boot.name)
+    for cat in ('lint', 'host', SELFTEST_CAT,
+                'rig: upstream suites, self-tests', 'series',
                 'kernel health', BOOT_CAT):
         if cat in totals.by_cat:
             p, f, s = totals.by_cat[cat]
@@ -734,9 +793,11 @@ def main():
     ap.add_argument('--timeout-scale', type=float, default=1.0,
                     help='multiply every time limit, the guests\' too '
                          '(slow machines)')
+    # The whole plan also passes with twice as many VMs as cores (--cores
+    # 4 on two cores, each VM at about half speed): the limits' margin.
     ap.add_argument('--cores', type=int, default=os.cpu_count() or 1,
-                    help='VMs to run at once, one core each (default: '
-                         'the host\'s cores)')
+                    help='VMs (and host jobs) to run at once, one core '
+                         'each (default: the host\'s cores)')
     sub = ap.add_subparsers(dest='cmd', required=True)
     t = sub.add_parser('test')
     t.add_argument('--plan', default=os.path.join(HERE, 'tests.plan'))
