@@ -92,16 +92,53 @@ static int fake_get_vq(struct vhost_device *vdev, unsigned int index,
 }
 
 /* The window is kernel memory whose bus address is its physical one. */
-static int fake_translate(struct vhost_device *vdev, u64 addr, u64 len,
-			  void __iomem **va, u64 *mapped_len)
+static void *fake_window(struct vhost_device *vdev, u64 addr, u64 len,
+			 u64 *room)
 {
 	struct fake_transport *ft = to_fake(vdev);
 	u64 base = ft->win ? virt_to_phys(ft->win) : 0;
 
 	if (!ft->win || addr < base || addr - base >= ft->win_size)
+		return NULL;
+	*room = ft->win_size - (addr - base);
+	return ft->win + (addr - base);
+}
+
+static int fake_map_ring(struct vhost_device *vdev, u64 addr, u64 len,
+			 void __iomem **va, u64 *mapped_len)
+{
+	void *p = fake_window(vdev, addr, len, mapped_len);
+
+	if (!p)
 		return -EFAULT;
-	*va = (void __force __iomem *)(ft->win + (addr - base));
-	*mapped_len = min_t(u64, len, ft->win_size - (addr - base));
+	*va = (void __force __iomem *)p;
+	*mapped_len = min(len, *mapped_len);
+	return 0;
+}
+
+static int fake_read(struct vhost_device *vdev, u64 addr, void *dst,
+		     size_t len)
+{
+	u64 room;
+	void *p = fake_window(vdev, addr, len, &room);
+
+	might_sleep();
+	if (!p || len > room)
+		return -EFAULT;
+	memcpy(dst, p, len);
+	return 0;
+}
+
+static int fake_write(struct vhost_device *vdev, u64 addr, const void *src,
+		      size_t len)
+{
+	u64 room;
+	void *p = fake_window(vdev, addr, len, &room);
+
+	might_sleep();
+	if (!p || len > room)
+		return -EFAULT;
+	memcpy(p, src, len);
 	return 0;
 }
 
@@ -119,7 +156,9 @@ static const struct vhost_transport_ops fake_ops = {
 	.get_config = fake_get_config,
 	.notify_config = fake_notify_config,
 	.get_vq = fake_get_vq,
-	.translate = fake_translate,
+	.map_ring = fake_map_ring,
+	.read = fake_read,
+	.write = fake_write,
 	.notify_vq = fake_notify_vq,
 };
 
@@ -611,15 +650,12 @@ static void queue_malformed_fails_device(struct kunit *test)
 	struct fake_transport *ft = fake_add(test, TEST_DEVICE_ID, TEST_VENDOR);
 	struct drv_side *d = drv_setup(test, ft, VQ_NUM);
 	struct vhost_buf buf;
-	u16 head;
 
 	client.create_vqs = 1;
 	KUNIT_ASSERT_TRUE(test, bring_up(ft) & VIRTIO_CONFIG_S_DRIVER_OK);
 	drv_post(test, d);
-	/* The "driver side" points its buffer outside the window. */
-	head = virtio16_to_cpu(&d->vdev, d->vr.avail->ring[0]);
-	KUNIT_ASSERT_LT(test, head, VQ_NUM);
-	d->vr.desc[head].addr = cpu_to_virtio64(&d->vdev, 0xdead0000ULL);
+	/* The "driver side" makes a head available that does not exist. */
+	d->vr.avail->ring[0] = cpu_to_virtio16(&d->vdev, VQ_NUM);
 
 	vhost_buf_init(&buf);
 	KUNIT_EXPECT_LT(test, vhost_vq_get_buf(client.vqs[0], &buf), 0);
@@ -628,6 +664,43 @@ static void queue_malformed_fails_device(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, ft->device_status & VIRTIO_CONFIG_S_NEEDS_RESET);
 	KUNIT_EXPECT_EQ(test, client.stopped, 1);
 	KUNIT_EXPECT_NULL(test, rcu_access_pointer(ft->vdev.vq_set));
+	drv_teardown(d);
+	vhost_device_unregister(&ft->vdev);
+}
+
+/*
+ * A buffer is reached when its bytes are copied: one the transport cannot
+ * reach is taken, and fails the device when it is pulled or pushed.
+ */
+static void queue_unreachable_buffer_fails_device(struct kunit *test)
+{
+	struct fake_transport *ft = fake_add(test, TEST_DEVICE_ID, TEST_VENDOR);
+	struct drv_side *d = drv_setup(test, ft, VQ_NUM);
+	struct vhost_buf buf;
+	char got[8];
+	u16 head;
+
+	client.create_vqs = 1;
+	KUNIT_ASSERT_TRUE(test, bring_up(ft) & VIRTIO_CONFIG_S_DRIVER_OK);
+	drv_post(test, d);
+	/* The "driver side" points its readable buffer outside the window. */
+	head = virtio16_to_cpu(&d->vdev, d->vr.avail->ring[0]);
+	KUNIT_ASSERT_LT(test, head, VQ_NUM);
+	d->vr.desc[head].addr = cpu_to_virtio64(&d->vdev, 0xdead0000ULL);
+
+	vhost_buf_init(&buf);
+	KUNIT_ASSERT_EQ(test, vhost_vq_get_buf(client.vqs[0], &buf), 1);
+	KUNIT_EXPECT_EQ(test, vhost_buf_pull(&buf, got, sizeof(got)), -EFAULT);
+	/* A failed device uses no buffer, whatever its client does. */
+	KUNIT_EXPECT_EQ(test, vhost_vq_put_buf(client.vqs[0], &buf), -EIO);
+	KUNIT_EXPECT_EQ(test, virtio16_to_cpu(&d->vdev, d->vr.used->idx), 0);
+	vhost_buf_release(&buf);
+	flush_work(&ft->vdev.fail_work);
+	KUNIT_EXPECT_TRUE(test, ft->device_status & VIRTIO_CONFIG_S_NEEDS_RESET);
+	KUNIT_EXPECT_EQ(test, client.stopped, 1);
+	KUNIT_EXPECT_NULL(test, rcu_access_pointer(ft->vdev.vq_set));
+	/* A buffer that was never taken cannot be pulled from. */
+	KUNIT_EXPECT_EQ(test, vhost_buf_pull(&buf, got, sizeof(got)), -EINVAL);
 	drv_teardown(d);
 	vhost_device_unregister(&ft->vdev);
 }
@@ -679,6 +752,7 @@ static struct kunit_case vhost_bus_cases[] = {
 	KUNIT_CASE(init_refuses_bad_arguments),
 	KUNIT_CASE(queue_round_trip),
 	KUNIT_CASE(queue_malformed_fails_device),
+	KUNIT_CASE(queue_unreachable_buffer_fails_device),
 	KUNIT_CASE(queue_setup_is_checked),
 	{}
 };

@@ -4,6 +4,18 @@
  * side's split rings through the transport's MMIO windows with vringh's
  * MMIO variant.  Clients never call vringh themselves.
  *
+ * Rings are mapped once, when the queues are created (the transport's
+ * map_ring op).  Buffers and indirect tables are reached by bus address
+ * when their bytes are copied (the read and write ops): a transport with
+ * a few small windows maps one on demand, one with a DMA engine lets it
+ * copy, so buffers may lie anywhere in the driver side's memory and
+ * taking, pulling and pushing a buffer may sleep.
+ *
+ * Once the device failed (vhost_device_fail(), even before the failure
+ * is published), the helpers leave the rings alone: a device that sets
+ * DEVICE_NEEDS_RESET uses no more buffers and sends no more interrupts for
+ * them, whatever its client does next.
+ *
  * Queues exist between DRIVER_OK and the next reset or failure: a client
  * creates them in its start() callback; the core stops kick callbacks
  * before the client's stop() and deletes the queues after it.  A client
@@ -21,13 +33,45 @@
 
 #include "vhost_bus_internal.h"
 
-static int vhost_vq_translate(const struct vringh *vrh, u64 addr, u64 len,
-			      void __iomem **va, u64 *mapped_len)
+static struct vhost_device *vrh_to_vdev(const struct vringh *vrh)
 {
-	const struct vhost_vq *vq = container_of_const(vrh, struct vhost_vq,
-						       vrh);
+	return container_of_const(vrh, struct vhost_vq, vrh)->vdev;
+}
 
-	return vq->vdev->ops->translate(vq->vdev, addr, len, va, mapped_len);
+static int vhost_vq_map_ring(const struct vringh *vrh, u64 addr, u64 len,
+			     void __iomem **va, u64 *mapped_len)
+{
+	struct vhost_device *vdev = vrh_to_vdev(vrh);
+
+	return vdev->ops->map_ring(vdev, addr, len, va, mapped_len);
+}
+
+static int vhost_vq_read(const struct vringh *vrh, u64 addr, void *dst,
+			 size_t len)
+{
+	struct vhost_device *vdev = vrh_to_vdev(vrh);
+
+	return vdev->ops->read(vdev, addr, dst, len);
+}
+
+static int vhost_vq_write(const struct vringh *vrh, u64 addr,
+			  const void *src, size_t len)
+{
+	struct vhost_device *vdev = vrh_to_vdev(vrh);
+
+	return vdev->ops->write(vdev, addr, src, len);
+}
+
+static const struct vringh_mmio_ops vhost_vq_mmio_ops = {
+	.map_ring	= vhost_vq_map_ring,
+	.read		= vhost_vq_read,
+	.write		= vhost_vq_write,
+};
+
+/* The device failed: nothing more goes into or out of its rings. */
+static bool vhost_vq_dead(const struct vhost_vq *vq)
+{
+	return READ_ONCE(vq->vdev->fail_reason);
 }
 
 /**
@@ -43,7 +87,7 @@ static int vhost_vq_translate(const struct vringh *vrh, u64 addr, u64 len,
  * Called by a client from its start() callback, once DRIVER_OK is set.
  * Reads each queue's size and ring addresses from the transport (values
  * the driver side wrote: vringh checks the size and that every ring part
- * lies in a window) and maps the rings once.
+ * lies in one window) and maps the rings once.
  *
  * Return: 0, -EIO outside start(), -EINVAL for an unusable queue setup,
  * or another negative errno.
@@ -57,7 +101,8 @@ int vhost_create_vqs(struct vhost_device *vdev, unsigned int nvqs,
 	unsigned int i;
 	int ret;
 
-	if (!ops->get_vq || !ops->translate || !ops->notify_vq || !nvqs)
+	if (!ops->get_vq || !ops->map_ring || !ops->read || !ops->write ||
+	    !ops->notify_vq || !nvqs)
 		return -EINVAL;
 	if (!(vhost_get_status(vdev) & VIRTIO_CONFIG_S_DRIVER_OK) ||
 	    rcu_access_pointer(vdev->vq_set)) {
@@ -84,7 +129,7 @@ int vhost_create_vqs(struct vhost_device *vdev, unsigned int nvqs,
 			goto err;
 		ret = vringh_init_mmio(&vq->vrh, vdev->negotiated, cfg.num,
 				       false, cfg.desc, cfg.avail, cfg.used,
-				       vhost_vq_translate);
+				       &vhost_vq_mmio_ops);
 		if (ret) {
 			dev_err(&vdev->dev,
 				"queue %u (%s): unusable setup from the driver side: size %u, rings at %#llx/%#llx/%#llx\n",
@@ -155,6 +200,7 @@ void vhost_buf_init(struct vhost_buf *buf)
 {
 	vringh_mmiov_init(&buf->in, buf->in_vec, ARRAY_SIZE(buf->in_vec));
 	vringh_mmiov_init(&buf->out, buf->out_vec, ARRAY_SIZE(buf->out_vec));
+	buf->vq = NULL;
 	buf->written = 0;
 }
 EXPORT_SYMBOL_GPL(vhost_buf_init);
@@ -180,17 +226,24 @@ EXPORT_SYMBOL_GPL(vhost_buf_release);
  * @buf: filled with the whole chain: bytes to read (@buf->in, the driver
  *	side's out-buffers) and room to write (@buf->out)
  *
- * A malformed chain fails the device (DEVICE_NEEDS_RESET).
+ * A malformed chain fails the device (DEVICE_NEEDS_RESET).  May sleep (an
+ * indirect table is read through the transport): call it from process
+ * context, outside spinlocks.
  *
- * Return: 1 with a buffer, 0 if none is available, or a negative errno.
+ * Return: 1 with a buffer, 0 if none is available, -EIO once the device
+ * failed, or another negative errno.
  */
 int vhost_vq_get_buf(struct vhost_vq *vq, struct vhost_buf *buf)
 {
 	int ret;
 
+	might_sleep();
 	buf->written = 0;
+	buf->vq = vq;
+	if (vhost_vq_dead(vq))
+		return -EIO;
 	ret = vringh_getdesc_mmio(&vq->vrh, &buf->in, &buf->out, &buf->head,
-				  GFP_ATOMIC);
+				  GFP_KERNEL);
 	if (ret < 0) {
 		dev_err(&vq->vdev->dev, "queue %u (%s): malformed buffer: %d\n",
 			vq->index, vq->name, ret);
@@ -216,18 +269,41 @@ void vhost_vq_unget_buf(struct vhost_vq *vq, struct vhost_buf *buf)
 }
 EXPORT_SYMBOL_GPL(vhost_vq_unget_buf);
 
+/* A byte the transport cannot reach is a malformed buffer. */
+static ssize_t vhost_buf_checked(struct vhost_buf *buf, ssize_t ret,
+				 const char *what)
+{
+	struct vhost_vq *vq = buf->vq;
+
+	if (ret >= 0)
+		return ret;
+	dev_err(&vq->vdev->dev, "queue %u (%s): cannot %s the buffer: %zd\n",
+		vq->index, vq->name, what, ret);
+	vhost_device_fail(vq->vdev, "unreachable buffer");
+	return ret;
+}
+
 /**
  * vhost_buf_pull() - copy bytes out of a buffer's readable part
  * @buf: the buffer
  * @dst: where to
  * @len: at most this many bytes
  *
+ * The transport copies the bytes from the driver side's memory: this may
+ * sleep.  A part of the buffer the transport cannot reach fails the
+ * device.
+ *
  * Return: the number of bytes copied, less than @len at the end of the
  * readable part, or a negative errno.
  */
 ssize_t vhost_buf_pull(struct vhost_buf *buf, void *dst, size_t len)
 {
-	return vringh_iov_pull_mmio(&buf->in, dst, len);
+	might_sleep();
+	if (!buf->vq)
+		return -EINVAL;
+	return vhost_buf_checked(buf, vringh_iov_pull_mmio(&buf->vq->vrh,
+							   &buf->in, dst, len),
+				 "read");
 }
 EXPORT_SYMBOL_GPL(vhost_buf_pull);
 
@@ -238,15 +314,21 @@ EXPORT_SYMBOL_GPL(vhost_buf_pull);
  * @len: at most this many bytes
  *
  * The bytes pushed are reported to the driver side as the used length by
- * vhost_vq_put_buf().
+ * vhost_vq_put_buf().  As vhost_buf_pull(), this may sleep.
  *
  * Return: the number of bytes copied, less than @len at the end of the
  * writable part, or a negative errno.
  */
 ssize_t vhost_buf_push(struct vhost_buf *buf, const void *src, size_t len)
 {
-	ssize_t ret = vringh_iov_push_mmio(&buf->out, src, len);
+	ssize_t ret;
 
+	might_sleep();
+	if (!buf->vq)
+		return -EINVAL;
+	ret = vhost_buf_checked(buf, vringh_iov_push_mmio(&buf->vq->vrh,
+							  &buf->out, src, len),
+				"write");
 	if (ret > 0)
 		buf->written += ret;
 	return ret;
@@ -286,10 +368,13 @@ EXPORT_SYMBOL_GPL(vhost_buf_writable);
  * The driver side is not notified: batch completions, then call
  * vhost_vq_kick().
  *
- * Return: 0 or a negative errno.
+ * Return: 0, -EIO once the device failed (the buffer is not used), or
+ * another negative errno.
  */
 int vhost_vq_put_buf(struct vhost_vq *vq, struct vhost_buf *buf)
 {
+	if (vhost_vq_dead(vq))
+		return -EIO;
 	return vringh_complete_mmio(&vq->vrh, buf->head, buf->written);
 }
 EXPORT_SYMBOL_GPL(vhost_vq_put_buf);
@@ -303,7 +388,11 @@ EXPORT_SYMBOL_GPL(vhost_vq_put_buf);
  */
 void vhost_vq_kick(struct vhost_vq *vq)
 {
-	int ret = vringh_need_notify_mmio(&vq->vrh);
+	int ret;
+
+	if (vhost_vq_dead(vq))
+		return;
+	ret = vringh_need_notify_mmio(&vq->vrh);
 
 	if (ret < 0) {
 		vhost_device_fail(vq->vdev, "unreadable ring");

@@ -4,10 +4,14 @@
  *
  * The driver side is the real split ring of drivers/virtio/virtio_ring.c,
  * on a fake virtio device.  The device side walks the same ring with
- * vringh_*_mmio(), which reaches the ring and the buffers only through
- * vmt_translate(): it hands out __iomem views of the test's own memory in
- * a few windows and refuses everything else, as a PCIe outbound window
- * would.  The I/O accessors work on RAM on the architectures this test
+ * vringh_*_mmio(), which reaches the other side's memory only through
+ * vmt_ops: vmt_map_ring() hands out __iomem views of the ring in the
+ * test's own memory, and vmt_read() and vmt_write() copy buffers and
+ * indirect tables by bus address, a window at a time, and refuse what no
+ * window holds with -EFAULT, as a transport mapping PCIe outbound windows
+ * on demand would.  They also check what vringh promises them (a piece of
+ * the current segment, never empty, never wrapping) and that they may
+ * sleep.  The I/O accessors work on RAM on the architectures this test
  * runs on, and the windows are coherent RAM: weak barriers will do.
  * Malformed rings are written by hand, at made-up bus addresses, and must
  * give an error: not a crash, not a hang.
@@ -52,9 +56,15 @@ struct vmt_window {
 };
 
 struct vmt {
+	struct kunit *test;
 	struct vringh vrh;
 	struct vmt_window win[VMT_WINDOWS];
 	unsigned int nwin;
+
+	/* What vmt_ops were asked, and a copy to fail (if fail_err). */
+	unsigned int maps, reads, writes;
+	u64 fail_addr;
+	int fail_err;
 
 	/* The driver side. */
 	struct virtio_device vdev;
@@ -68,27 +78,123 @@ struct vmt {
 	struct vringh_mmio_vec rvec[VMT_IOV], wvec[VMT_IOV];
 	struct vringh_mmiov riov, wiov;
 	u16 head;
+	/* The mmiov being pulled or pushed, if any. */
+	const struct vringh_mmiov *xfer;
 };
 
-static int vmt_translate(const struct vringh *vrh, u64 addr, u64 len,
-			 void __iomem **va, u64 *mapped_len)
+/* The test's state, which the callbacks of a const vringh count in. */
+static struct vmt *vmt_of(const struct vringh *vrh)
 {
-	const struct vmt *t = container_of_const(vrh, struct vmt, vrh);
+	return container_of_const(vrh, struct vmt, vrh)->test->priv;
+}
+
+static const struct vmt_window *vmt_window(const struct vmt *t, u64 addr)
+{
 	unsigned int i;
 
-	for (i = 0; i < t->nwin; i++) {
-		const struct vmt_window *w = &t->win[i];
-		u64 off = addr - w->bus;
-
-		if (addr < w->bus || off >= w->size)
-			continue;
-		/* The test's own memory, seen as the other side's window. */
-		*va = (void __force __iomem *)(w->mem + off);
-		*mapped_len = len < w->size - off ? len : w->size - off;
-		return 0;
-	}
-	return -EFAULT;
+	for (i = 0; i < t->nwin; i++)
+		if (addr >= t->win[i].bus &&
+		    addr - t->win[i].bus < t->win[i].size)
+			return &t->win[i];
+	return NULL;
 }
+
+/* The test's own memory, seen as the other side's window. */
+static void __iomem *vmt_io(const struct vmt_window *w, u64 addr)
+{
+	return (void __force __iomem *)(w->mem + (addr - w->bus));
+}
+
+static int vmt_map_ring(const struct vringh *vrh, u64 addr, u64 len,
+			void __iomem **va, u64 *mapped_len)
+{
+	struct vmt *t = vmt_of(vrh);
+	const struct vmt_window *w = vmt_window(t, addr);
+	u64 room;
+
+	t->maps++;
+	if (!w)
+		return -EFAULT;
+	room = w->size - (addr - w->bus);
+	*va = vmt_io(w, addr);
+	*mapped_len = len < room ? len : room;
+	return 0;
+}
+
+/*
+ * Copy @len bytes at bus address @addr to @dst, or from @src if @dst is
+ * NULL: a piece per window, as windows mapped on demand would; -EFAULT
+ * from the first byte no window holds.
+ */
+static int vmt_copy(const struct vringh *vrh, u64 addr, void *dst,
+		    const void *src, size_t len)
+{
+	struct vmt *t = vmt_of(vrh);
+	struct kunit *test = t->test;
+	const struct vringh_mmiov *iov = t->xfer;
+
+	might_sleep();
+	KUNIT_EXPECT_GT(test, len, 0);
+	KUNIT_EXPECT_TRUE(test, addr + len - 1 >= addr);
+	if (iov) {
+		/* A piece of the current segment, from where it stands. */
+		KUNIT_ASSERT_LT(test, iov->i, iov->used);
+		KUNIT_EXPECT_EQ(test, addr,
+				iov->iov[iov->i].addr + iov->consumed);
+		KUNIT_EXPECT_LE(test, len,
+				iov->iov[iov->i].len - iov->consumed);
+		KUNIT_EXPECT_EQ(test, !dst, iov == &t->wiov);
+	} else {
+		/* Outside a pull or a push: an indirect table is read. */
+		KUNIT_EXPECT_NOT_NULL(test, dst);
+	}
+	if (dst)
+		t->reads++;
+	else
+		t->writes++;
+	if (t->fail_err && addr <= t->fail_addr && t->fail_addr - addr < len)
+		return t->fail_err;
+
+	while (len) {
+		const struct vmt_window *w = vmt_window(t, addr);
+		size_t n = len;
+		u64 room;
+
+		if (!w)
+			return -EFAULT;
+		room = w->size - (addr - w->bus);
+		if (n > room)
+			n = room;
+		if (dst) {
+			memcpy_fromio(dst, vmt_io(w, addr), n);
+			dst += n;
+		} else {
+			memcpy_toio(vmt_io(w, addr), src, n);
+			src += n;
+		}
+		addr += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int vmt_read(const struct vringh *vrh, u64 addr, void *dst,
+		    size_t len)
+{
+	return vmt_copy(vrh, addr, dst, NULL, len);
+}
+
+static int vmt_write(const struct vringh *vrh, u64 addr, const void *src,
+		     size_t len)
+{
+	return vmt_copy(vrh, addr, NULL, src, len);
+}
+
+static const struct vringh_mmio_ops vmt_ops = {
+	.map_ring = vmt_map_ring,
+	.read = vmt_read,
+	.write = vmt_write,
+};
 
 static u8 *vmt_add_window(struct kunit *test, u64 bus, size_t size, u8 *mem)
 {
@@ -144,6 +250,7 @@ static int vmt_init(struct kunit *test)
 
 	if (!t)
 		return -ENOMEM;
+	t->test = test;
 	vringh_mmiov_init(&t->riov, t->rvec, VMT_IOV);
 	vringh_mmiov_init(&t->wiov, t->wvec, VMT_IOV);
 	test->priv = t;
@@ -197,13 +304,34 @@ static void vmt_setup(struct kunit *test, unsigned int num, u64 features)
 					       virt_to_phys(vr.desc),
 					       virt_to_phys(vr.avail),
 					       virt_to_phys(vr.used),
-					       vmt_translate), 0);
+					       &vmt_ops), 0);
 }
 
 static int vmt_getdesc(struct vmt *t)
 {
 	return vringh_getdesc_mmio(&t->vrh, &t->riov, &t->wiov, &t->head,
 				   GFP_KERNEL);
+}
+
+/* Pull and push, with vmt_copy() checking each piece against the mmiov. */
+static ssize_t vmt_pull(struct vmt *t, void *dst, size_t len)
+{
+	ssize_t ret;
+
+	t->xfer = &t->riov;
+	ret = vringh_iov_pull_mmio(&t->vrh, &t->riov, dst, len);
+	t->xfer = NULL;
+	return ret;
+}
+
+static ssize_t vmt_push(struct vmt *t, const void *src, size_t len)
+{
+	ssize_t ret;
+
+	t->xfer = &t->wiov;
+	ret = vringh_iov_push_mmio(&t->vrh, &t->wiov, src, len);
+	t->xfer = NULL;
+	return ret;
 }
 
 static void vmt_fill(u8 *p, size_t len, u8 seed)
@@ -244,20 +372,31 @@ static void vmt_test_chain(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vringh_mmiov_length(&t->riov), 40);
 	KUNIT_EXPECT_EQ(test, vringh_mmiov_length(&t->wiov), 70);
 
+	/* The segments are the buffers' bus addresses, nothing is read yet. */
+	KUNIT_EXPECT_EQ(test, t->riov.iov[0].addr, virt_to_phys(a));
+	KUNIT_EXPECT_EQ(test, t->riov.iov[1].addr, virt_to_phys(a + 256));
+	KUNIT_EXPECT_EQ(test, t->wiov.iov[0].addr, virt_to_phys(a + 512));
+	KUNIT_EXPECT_EQ(test, t->wiov.iov[1].addr, virt_to_phys(a + 1024));
+	KUNIT_EXPECT_EQ(test, t->wiov.iov[1].len, 50);
+	KUNIT_EXPECT_EQ(test, t->reads, 0);
+
 	/* Pull in odd pieces, across the segment boundary. */
-	KUNIT_EXPECT_EQ(test, vringh_iov_pull_mmio(&t->riov, back, 2), 2);
-	KUNIT_EXPECT_EQ(test, vringh_iov_pull_mmio(&t->riov, back + 2, 64), 38);
-	KUNIT_EXPECT_EQ(test, vringh_iov_pull_mmio(&t->riov, back, 64), 0);
+	KUNIT_EXPECT_EQ(test, vmt_pull(t, back, 2), 2);
+	KUNIT_EXPECT_EQ(test, vmt_pull(t, back + 2, 64), 38);
+	KUNIT_EXPECT_EQ(test, vmt_pull(t, back, 64), 0);
 	KUNIT_EXPECT_MEMEQ(test, back, req, sizeof(req));
+	KUNIT_EXPECT_EQ(test, t->reads, 3);
 	vringh_mmiov_reset(&t->riov);
-	KUNIT_EXPECT_EQ(test, vringh_iov_pull_mmio(&t->riov, back, 64), 40);
+	KUNIT_EXPECT_EQ(test, vmt_pull(t, back, 64), 40);
 	KUNIT_EXPECT_MEMEQ(test, back, req, sizeof(req));
 
 	/* Push more than fits: only the 70 bytes of room are used. */
-	KUNIT_EXPECT_EQ(test, vringh_iov_push_mmio(&t->wiov, resp, 25), 25);
-	KUNIT_EXPECT_EQ(test, vringh_iov_push_mmio(&t->wiov, resp + 25, 35),
-			35);
+	KUNIT_EXPECT_EQ(test, vmt_push(t, resp, 25), 25);
+	KUNIT_EXPECT_EQ(test, vmt_push(t, resp + 25, 35), 35);
 	KUNIT_EXPECT_EQ(test, vringh_mmiov_length(&t->wiov), 10);
+	KUNIT_EXPECT_EQ(test, t->writes, 3);
+	/* The ring was mapped once, by vringh_init_mmio(). */
+	KUNIT_EXPECT_EQ(test, t->maps, 3);
 	KUNIT_EXPECT_EQ(test, vringh_complete_mmio(&t->vrh, t->head, 60), 0);
 	KUNIT_EXPECT_EQ(test, vringh_need_notify_mmio(&t->vrh), 1);
 	vring_interrupt(0, t->vq);
@@ -293,8 +432,7 @@ static void vmt_test_out_of_order(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, vmt_getdesc(t), 1);
 		KUNIT_EXPECT_EQ(test, t->riov.used, 0);
 		byte = i;
-		KUNIT_EXPECT_EQ(test, vringh_iov_push_mmio(&t->wiov, &byte, 1),
-				1);
+		KUNIT_EXPECT_EQ(test, vmt_push(t, &byte, 1), 1);
 		heads[i] = t->head;
 	}
 	KUNIT_EXPECT_EQ(test, vmt_getdesc(t), 0);
@@ -342,9 +480,11 @@ static void vmt_test_indirect(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, le32_to_cpu((__force __le32)desc[0].len),
 			5 * sizeof(struct vring_desc));
 
-	/* Not in a window yet: refused. */
-	KUNIT_EXPECT_EQ(test, vmt_getdesc(t), -EINVAL);
+	/* Not in a window yet: it cannot be read. */
+	KUNIT_EXPECT_EQ(test, vmt_getdesc(t), -EFAULT);
 	KUNIT_EXPECT_EQ(test, t->head, 0);
+	KUNIT_EXPECT_EQ(test, t->riov.used, 0);
+	KUNIT_EXPECT_EQ(test, t->wiov.used, 0);
 	vringh_abandon_mmio(&t->vrh, 1);
 
 	vmt_add_window(test, table, 5 * sizeof(struct vring_desc),
@@ -352,11 +492,11 @@ static void vmt_test_indirect(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, vmt_getdesc(t), 1);
 	KUNIT_EXPECT_EQ(test, t->riov.used, 3);
 	KUNIT_EXPECT_EQ(test, t->wiov.used, 2);
-	KUNIT_EXPECT_EQ(test, vringh_iov_pull_mmio(&t->riov, back, 48), 48);
+	KUNIT_EXPECT_EQ(test, vmt_pull(t, back, 48), 48);
 	for (i = 0; i < 3; i++)
 		KUNIT_EXPECT_MEMEQ(test, back + 16 * i, t->arena + 128 * i, 16);
 	vmt_fill(back, 32, 200);
-	KUNIT_EXPECT_EQ(test, vringh_iov_push_mmio(&t->wiov, back, 32), 32);
+	KUNIT_EXPECT_EQ(test, vmt_push(t, back, 32), 32);
 	KUNIT_EXPECT_EQ(test, vringh_complete_mmio(&t->vrh, t->head, 32), 0);
 
 	KUNIT_EXPECT_PTR_EQ(test, virtqueue_get_buf(t->vq, &len), (void *)t);
@@ -503,12 +643,11 @@ static bool vmt_wrap_round(struct kunit *test, u32 round)
 		return false;
 
 	for (i = 0; i < VMT_WRAP_BATCH; i++) {
-		if (vmt_getdesc(t) != 1 ||
-		    vringh_iov_pull_mmio(&t->riov, &val, 4) != 4 ||
+		if (vmt_getdesc(t) != 1 || vmt_pull(t, &val, 4) != 4 ||
 		    le32_to_cpu(val) != round * VMT_WRAP_BATCH + i)
 			return false;
 		val = cpu_to_le32(~le32_to_cpu(val));
-		if (vringh_iov_push_mmio(&t->wiov, &val, 4) != 4)
+		if (vmt_push(t, &val, 4) != 4)
 			return false;
 		used[i].id = cpu_to_vringh32(&t->vrh, t->head);
 		used[i].len = cpu_to_vringh32(&t->vrh, 4);
@@ -566,40 +705,40 @@ static void vmt_test_init(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
 		KUNIT_EXPECT_EQ(test, vringh_init_mmio(&t->vrh, 0, bad[i], true,
 						       HR_RING, HR_AVAIL,
-						       HR_USED, vmt_translate),
+						       HR_USED, &vmt_ops),
 				-EINVAL);
 	KUNIT_EXPECT_EQ(test, vringh_init_mmio(&t->vrh, 0, HR_NUM, true,
 					       HR_RING, HR_AVAIL, HR_USED,
-					       vmt_translate), 0);
+					       &vmt_ops), 0);
 
 	/* Misaligned parts. */
 	KUNIT_EXPECT_EQ(test, vringh_init_mmio(&t->vrh, 0, HR_NUM, true,
 					       HR_RING + 8, HR_AVAIL, HR_USED,
-					       vmt_translate), -EINVAL);
+					       &vmt_ops), -EINVAL);
 	KUNIT_EXPECT_EQ(test, vringh_init_mmio(&t->vrh, 0, HR_NUM, true,
 					       HR_RING, HR_AVAIL + 1, HR_USED,
-					       vmt_translate), -EINVAL);
+					       &vmt_ops), -EINVAL);
 	KUNIT_EXPECT_EQ(test, vringh_init_mmio(&t->vrh, 0, HR_NUM, true,
 					       HR_RING, HR_AVAIL, HR_USED + 2,
-					       vmt_translate), -EINVAL);
+					       &vmt_ops), -EINVAL);
 
 	/* Outside a window, across its end, wrapping around 2^64. */
 	KUNIT_EXPECT_EQ(test, vringh_init_mmio(&t->vrh, 0, HR_NUM, true,
 					       HR_NOWHERE, HR_AVAIL, HR_USED,
-					       vmt_translate), -EFAULT);
+					       &vmt_ops), -EFAULT);
 	KUNIT_EXPECT_EQ(test, vringh_init_mmio(&t->vrh, 0, HR_NUM, true,
 					       HR_RING, HR_AVAIL,
 					       HR_RING + HR_RING_BYTES - 16,
-					       vmt_translate), -EFAULT);
+					       &vmt_ops), -EFAULT);
 	KUNIT_EXPECT_LT(test, vringh_init_mmio(&t->vrh, 0, HR_NUM, true,
 					       HR_RING, -16ULL, HR_USED,
-					       vmt_translate), 0);
+					       &vmt_ops), 0);
 
 	/* The largest ring virtio allows. */
 	vmt_add_window(test, desc, big, NULL);
 	KUNIT_EXPECT_EQ(test, vringh_init_mmio(&t->vrh, 0, 32768, true,
 					       desc, avail, used,
-					       vmt_translate), 0);
+					       &vmt_ops), 0);
 	KUNIT_EXPECT_EQ(test, vmt_getdesc(t), 0);
 }
 
@@ -618,7 +757,7 @@ static void hr_setup(struct kunit *test, u64 features)
 	features |= BIT_ULL(VIRTIO_F_VERSION_1);
 	KUNIT_ASSERT_EQ(test, vringh_init_mmio(&t->vrh, features, HR_NUM, true,
 					       HR_RING, HR_AVAIL, HR_USED,
-					       vmt_translate), 0);
+					       &vmt_ops), 0);
 }
 
 /* The test's memory behind a made-up bus address. */
@@ -663,42 +802,150 @@ static void hr_post(struct kunit *test, u16 head)
 	hr_avail(test, t->vrh.last_avail_idx, head, t->vrh.last_avail_idx + 1);
 }
 
+/*
+ * Buffers that no window holds: vringh_getdesc_mmio() hands them out, as
+ * it cannot know, and the pull or the push fails with -EFAULT, leaving the
+ * mmiov at the piece that failed.
+ */
 static void vmt_test_bad_addr(struct kunit *test)
 {
 	struct vmt *t = test->priv;
-	u8 *a, *b, back[32];
+	u8 *a, *b, *c, back[32];
 
 	hr_setup(test, 0);
 
-	/* Outside every window. */
-	hr_desc(test, HR_RING, 0, HR_NOWHERE, 16, 0, 0);
+	/* Outside every window, readable then writable. */
+	hr_desc(test, HR_RING, 0, HR_NOWHERE, 16, VRING_DESC_F_NEXT, 1);
+	hr_desc(test, HR_RING, 1, HR_NOWHERE + 64, 8, VRING_DESC_F_WRITE, 0);
 	hr_post(test, 0);
+	KUNIT_ASSERT_EQ(test, vmt_getdesc(t), 1);
+	KUNIT_ASSERT_EQ(test, t->riov.used, 1);
+	KUNIT_ASSERT_EQ(test, t->wiov.used, 1);
+	KUNIT_EXPECT_EQ(test, t->riov.iov[0].addr, HR_NOWHERE);
+	KUNIT_EXPECT_EQ(test, t->riov.iov[0].len, 16);
+	KUNIT_EXPECT_EQ(test, vmt_pull(t, back, 32), -EFAULT);
+	KUNIT_EXPECT_EQ(test, t->riov.i, 0);
+	KUNIT_EXPECT_EQ(test, t->riov.consumed, 0);
+	KUNIT_EXPECT_EQ(test, vringh_mmiov_length(&t->riov), 16);
+	KUNIT_EXPECT_EQ(test, vmt_push(t, back, 32), -EFAULT);
+	KUNIT_EXPECT_EQ(test, vringh_mmiov_length(&t->wiov), 8);
+	KUNIT_EXPECT_EQ(test, vringh_complete_mmio(&t->vrh, t->head, 0), 0);
+
+	/* Starting in C, ending beyond it: its first bytes can be copied. */
+	c = hr_mem(test, HR_C + HR_C_BYTES - 16);
+	vmt_fill(c, 16, 33);
+	hr_desc(test, HR_RING, 2, HR_C + HR_C_BYTES - 16, 32, 0, 0);
+	hr_post(test, 2);
+	KUNIT_ASSERT_EQ(test, vmt_getdesc(t), 1);
+	KUNIT_EXPECT_EQ(test, t->riov.used, 1);
+	KUNIT_EXPECT_EQ(test, vmt_pull(t, back, 32), -EFAULT);
+	KUNIT_EXPECT_EQ(test, t->riov.consumed, 0);
+	KUNIT_EXPECT_EQ(test, vmt_pull(t, back, 16), 16);
+	KUNIT_EXPECT_MEMEQ(test, back, c, 16);
+	KUNIT_EXPECT_EQ(test, vmt_pull(t, back, 16), -EFAULT);
+	KUNIT_EXPECT_EQ(test, t->riov.i, 0);
+	KUNIT_EXPECT_EQ(test, t->riov.consumed, 16);
+	KUNIT_EXPECT_EQ(test, vringh_mmiov_length(&t->riov), 16);
+
+	/* Wrapping around 2^64: refused by the walk itself. */
+	hr_desc(test, HR_RING, 3, -16ULL, 32, 0, 0);
+	hr_post(test, 3);
 	KUNIT_EXPECT_EQ(test, vmt_getdesc(t), -EINVAL);
 	KUNIT_EXPECT_EQ(test, t->riov.used, 0);
 
-	/* Starting in C, ending beyond it. */
-	hr_desc(test, HR_RING, 1, HR_C + HR_C_BYTES - 16, 32, 0, 0);
-	hr_post(test, 1);
-	KUNIT_EXPECT_EQ(test, vmt_getdesc(t), -EINVAL);
+	/*
+	 * Ending at 2^64 is no wrap; nothing is there, though.  (A 32-bit
+	 * system keeps bus addresses in pointers: it cannot go there.)
+	 */
+	hr_desc(test, HR_RING, 4, -16ULL, 16, 0, 0);
+	hr_post(test, 4);
+	if (sizeof(unsigned long) < sizeof(u64)) {
+		KUNIT_EXPECT_EQ(test, vmt_getdesc(t), -EINVAL);
+	} else {
+		KUNIT_ASSERT_EQ(test, vmt_getdesc(t), 1);
+		KUNIT_EXPECT_EQ(test, t->riov.iov[0].addr, -16UL);
+		KUNIT_EXPECT_EQ(test, vmt_pull(t, back, 32), -EFAULT);
+	}
 
-	/* Wrapping around 2^64. */
-	hr_desc(test, HR_RING, 2, -16ULL, 32, 0, 0);
-	hr_post(test, 2);
-	KUNIT_EXPECT_EQ(test, vmt_getdesc(t), -EINVAL);
-
-	/* Across A and B, which are adjacent: two segments. */
+	/* Across A and B, which are adjacent: one segment, both windows. */
 	a = hr_mem(test, HR_B - 16);
 	b = hr_mem(test, HR_B);
 	vmt_fill(a, 16, 1);
 	vmt_fill(b, 16, 17);
-	hr_desc(test, HR_RING, 3, HR_B - 16, 32, 0, 0);
-	hr_post(test, 3);
+	hr_desc(test, HR_RING, 5, HR_B - 16, 32, 0, 0);
+	hr_post(test, 5);
 	KUNIT_ASSERT_EQ(test, vmt_getdesc(t), 1);
-	KUNIT_EXPECT_EQ(test, t->head, 3);
-	KUNIT_EXPECT_EQ(test, t->riov.used, 2);
-	KUNIT_EXPECT_EQ(test, vringh_iov_pull_mmio(&t->riov, back, 32), 32);
+	KUNIT_EXPECT_EQ(test, t->head, 5);
+	KUNIT_EXPECT_EQ(test, t->riov.used, 1);
+	KUNIT_EXPECT_EQ(test, vmt_pull(t, back, 32), 32);
 	KUNIT_EXPECT_MEMEQ(test, back, a, 16);
 	KUNIT_EXPECT_MEMEQ(test, back + 16, b, 16);
+}
+
+/*
+ * A copy that fails for another reason (a DMA error, say): its errno, not
+ * a count, and the mmiov left at the piece that failed, so that the copy
+ * can go on from there.
+ */
+static void vmt_test_copy_errors(struct kunit *test)
+{
+	struct vmt *t = test->priv;
+	u8 back[32];
+
+	hr_setup(test, BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC));
+	vmt_fill(hr_mem(test, HR_A), 16, 1);
+	vmt_fill(hr_mem(test, HR_B), 16, 17);
+	hr_desc(test, HR_RING, 0, HR_A, 16, VRING_DESC_F_NEXT, 1);
+	hr_desc(test, HR_RING, 1, HR_B, 16, VRING_DESC_F_NEXT, 2);
+	hr_desc(test, HR_RING, 2, HR_C, 16, VRING_DESC_F_WRITE, 0);
+	hr_post(test, 0);
+	KUNIT_ASSERT_EQ(test, vmt_getdesc(t), 1);
+	KUNIT_ASSERT_EQ(test, t->riov.used, 2);
+
+	t->fail_addr = HR_B + 4;
+	t->fail_err = -EIO;
+	KUNIT_EXPECT_EQ(test, vmt_pull(t, back, 32), -EIO);
+	KUNIT_EXPECT_MEMEQ(test, back, hr_mem(test, HR_A), 16);
+	KUNIT_EXPECT_EQ(test, t->riov.i, 1);
+	KUNIT_EXPECT_EQ(test, t->riov.consumed, 0);
+	KUNIT_EXPECT_EQ(test, vmt_pull(t, back, 4), 4);
+	KUNIT_EXPECT_EQ(test, vmt_pull(t, back + 4, 12), -EIO);
+	KUNIT_EXPECT_EQ(test, t->riov.i, 1);
+	KUNIT_EXPECT_EQ(test, t->riov.consumed, 4);
+	t->fail_err = 0;
+	KUNIT_EXPECT_EQ(test, vmt_pull(t, back + 4, 32), 12);
+	KUNIT_EXPECT_MEMEQ(test, back, hr_mem(test, HR_B), 16);
+	KUNIT_EXPECT_EQ(test, vringh_mmiov_length(&t->riov), 0);
+
+	t->fail_addr = HR_C + 15;
+	t->fail_err = -ETIMEDOUT;
+	KUNIT_EXPECT_EQ(test, vmt_push(t, back, 32), -ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, t->wiov.i, 0);
+	KUNIT_EXPECT_EQ(test, t->wiov.consumed, 0);
+	KUNIT_EXPECT_EQ(test, vringh_mmiov_length(&t->wiov), 16);
+	t->fail_err = 0;
+	KUNIT_EXPECT_EQ(test, vmt_push(t, back, 32), 16);
+	KUNIT_EXPECT_MEMEQ(test, hr_mem(test, HR_C), back, 16);
+	KUNIT_EXPECT_EQ(test, vringh_complete_mmio(&t->vrh, t->head, 16), 0);
+
+	/* An indirect table that cannot be read: getdesc gives the errno. */
+	hr_desc(test, HR_C + 64, 0, HR_A, 8, 0, 0);
+	hr_desc(test, HR_RING, 3, HR_C + 64, 16, VRING_DESC_F_INDIRECT, 0);
+	hr_post(test, 3);
+	t->fail_addr = HR_C + 64;
+	t->fail_err = -EIO;
+	KUNIT_EXPECT_EQ(test, vmt_getdesc(t), -EIO);
+	KUNIT_EXPECT_EQ(test, t->head, 3);
+	KUNIT_EXPECT_EQ(test, t->riov.used, 0);
+	vringh_abandon_mmio(&t->vrh, 1);
+	t->fail_err = 0;
+	KUNIT_ASSERT_EQ(test, vmt_getdesc(t), 1);
+	KUNIT_EXPECT_EQ(test, t->head, 3);
+	KUNIT_EXPECT_EQ(test, t->riov.used, 1);
+	KUNIT_EXPECT_EQ(test, t->riov.iov[0].addr, HR_A);
+
+	/* Nothing but the ring was mapped, once. */
+	KUNIT_EXPECT_EQ(test, t->maps, 3);
 }
 
 static void vmt_test_loops(struct kunit *test)
@@ -783,15 +1030,27 @@ static void vmt_test_zero_len(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, vmt_getdesc(t), 1);
 	KUNIT_EXPECT_EQ(test, t->riov.used, 1);
 	KUNIT_EXPECT_EQ(test, t->wiov.used, 1);
-	KUNIT_EXPECT_EQ(test, t->riov.iov[0].iov_len, 0);
-	KUNIT_EXPECT_EQ(test, vringh_iov_pull_mmio(&t->riov, back, 8), 0);
-	KUNIT_EXPECT_EQ(test, vringh_iov_push_mmio(&t->wiov, back, 8), 0);
+	KUNIT_EXPECT_EQ(test, t->riov.iov[0].len, 0);
+	KUNIT_EXPECT_EQ(test, vmt_pull(t, back, 8), 0);
+	KUNIT_EXPECT_EQ(test, vmt_push(t, back, 8), 0);
 	KUNIT_EXPECT_EQ(test, vringh_complete_mmio(&t->vrh, t->head, 0), 0);
 
-	/* Even empty, it has to be in a window. */
-	hr_desc(test, HR_RING, 2, HR_NOWHERE, 0, 0, 0);
+	/*
+	 * Out of every window: there is nothing to reach.  The segment is
+	 * handed out and gone through without a read or a write.
+	 */
+	hr_desc(test, HR_RING, 2, HR_NOWHERE, 0, VRING_DESC_F_NEXT, 3);
+	hr_desc(test, HR_RING, 3, HR_NOWHERE, 0, VRING_DESC_F_WRITE, 0);
 	hr_post(test, 2);
-	KUNIT_EXPECT_EQ(test, vmt_getdesc(t), -EINVAL);
+	KUNIT_ASSERT_EQ(test, vmt_getdesc(t), 1);
+	KUNIT_ASSERT_EQ(test, t->riov.used, 1);
+	KUNIT_EXPECT_EQ(test, t->riov.iov[0].addr, HR_NOWHERE);
+	KUNIT_EXPECT_EQ(test, vmt_pull(t, back, 8), 0);
+	KUNIT_EXPECT_EQ(test, t->riov.i, 1);
+	KUNIT_EXPECT_EQ(test, vmt_push(t, back, 8), 0);
+	KUNIT_EXPECT_EQ(test, t->wiov.i, 1);
+	KUNIT_EXPECT_EQ(test, t->reads, 0);
+	KUNIT_EXPECT_EQ(test, t->writes, 0);
 }
 
 static void vmt_test_bad_indirect(struct kunit *test)
@@ -822,12 +1081,31 @@ static void vmt_test_bad_indirect(struct kunit *test)
 	/* A table in no window, or running out of its window. */
 	hr_desc(test, HR_RING, 0, HR_NOWHERE, 16, VRING_DESC_F_INDIRECT, 0);
 	hr_post(test, 0);
-	KUNIT_EXPECT_EQ(test, vmt_getdesc(t), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vmt_getdesc(t), -EFAULT);
 	hr_desc(test, HR_C + HR_C_BYTES - 16, 0, HR_A, 8, VRING_DESC_F_NEXT, 1);
 	hr_desc(test, HR_RING, 0, HR_C + HR_C_BYTES - 16, 32,
 		VRING_DESC_F_INDIRECT, 0);
 	hr_post(test, 0);
+	KUNIT_EXPECT_EQ(test, vmt_getdesc(t), -EFAULT);
+	KUNIT_EXPECT_EQ(test, t->riov.used, 0);
+
+	/*
+	 * A table at the end of the bus: wrapping, refused by the walk;
+	 * ending at 2^64, not in a window; empty, with its first entry
+	 * wrapping, refused before it is read.  (Beyond the reach of a
+	 * 32-bit system's pointers, where the walk refuses them all.)
+	 */
+	hr_desc(test, HR_RING, 0, -16ULL, 32, VRING_DESC_F_INDIRECT, 0);
+	hr_post(test, 0);
 	KUNIT_EXPECT_EQ(test, vmt_getdesc(t), -EINVAL);
+	hr_desc(test, HR_RING, 0, -16ULL, 16, VRING_DESC_F_INDIRECT, 0);
+	hr_post(test, 0);
+	KUNIT_EXPECT_EQ(test, vmt_getdesc(t),
+			sizeof(unsigned long) < sizeof(u64) ? -EINVAL : -EFAULT);
+	hr_desc(test, HR_RING, 0, -8ULL, 0, VRING_DESC_F_INDIRECT, 0);
+	hr_post(test, 0);
+	KUNIT_EXPECT_EQ(test, vmt_getdesc(t),
+			sizeof(unsigned long) < sizeof(u64) ? -EINVAL : -EFAULT);
 
 	/* An indirect descriptor in an indirect table. */
 	hr_desc(test, HR_C, 0, HR_C + 32, 16, VRING_DESC_F_INDIRECT, 0);
@@ -872,7 +1150,7 @@ static void vmt_test_bad_indirect(struct kunit *test)
 	hr_post(test, 0);
 	KUNIT_ASSERT_EQ(test, vmt_getdesc(t), 1);
 	KUNIT_EXPECT_EQ(test, t->riov.used, 2);
-	KUNIT_EXPECT_EQ(test, vringh_iov_pull_mmio(&t->riov, back, 32), 32);
+	KUNIT_EXPECT_EQ(test, vmt_pull(t, back, 32), 32);
 	KUNIT_EXPECT_MEMEQ(test, back, hr_mem(test, HR_A), 16);
 	KUNIT_EXPECT_MEMEQ(test, back + 16, hr_mem(test, HR_B + 64), 16);
 
@@ -967,6 +1245,7 @@ static struct kunit_case vringh_mmio_cases[] = {
 	KUNIT_CASE(vmt_test_wrap),
 	KUNIT_CASE(vmt_test_init),
 	KUNIT_CASE(vmt_test_bad_addr),
+	KUNIT_CASE(vmt_test_copy_errors),
 	KUNIT_CASE(vmt_test_loops),
 	KUNIT_CASE(vmt_test_bad_index),
 	KUNIT_CASE(vmt_test_zero_len),

@@ -67,10 +67,17 @@ struct vhost_vq_config {
  *	configuration change notification).
  * @get_vq: read the setup of queue @index as the driver side wrote it;
  *	return -EINVAL if the queue is not enabled.  Needed for queues.
- * @translate: map driver-side bus addresses [@addr, @addr + @len) into a
- *	window kept mapped while the device runs: store the local address
- *	and how many bytes from @addr are contiguous there; return -EFAULT
- *	if @addr is in no window.  Called in any context, without the lock.
+ * @map_ring: map driver-side bus addresses [@addr, @addr + @len) of a ring
+ *	into a window kept mapped while the queues exist: store the local
+ *	address and how many bytes from @addr are contiguous there; return
+ *	-EFAULT if @addr cannot be mapped.  Called when queues are created,
+ *	for the three parts of each ring only.
+ * @read: copy @len bytes at driver-side bus address @addr into @dst: an
+ *	indirect descriptor table or a buffer the device reads.  Return 0, or
+ *	-EFAULT if the transport cannot reach @addr.  May sleep (to map a
+ *	window or wait for a DMA engine); called without the lock.
+ * @write: copy @len bytes from @src to driver-side bus address @addr: a
+ *	buffer the device writes.  As @read.
  * @notify_vq: interrupt the driver side for used buffers of queue @index.
  *	Called in any context, without the lock.
  *
@@ -90,8 +97,12 @@ struct vhost_transport_ops {
 	void (*notify_config)(struct vhost_device *vdev);
 	int (*get_vq)(struct vhost_device *vdev, unsigned int index,
 		      struct vhost_vq_config *cfg);
-	int (*translate)(struct vhost_device *vdev, u64 addr, u64 len,
-			 void __iomem **va, u64 *mapped_len);
+	int (*map_ring)(struct vhost_device *vdev, u64 addr, u64 len,
+			void __iomem **va, u64 *mapped_len);
+	int (*read)(struct vhost_device *vdev, u64 addr, void *dst,
+		    size_t len);
+	int (*write)(struct vhost_device *vdev, u64 addr, const void *src,
+		     size_t len);
 	void (*notify_vq)(struct vhost_device *vdev, unsigned int index);
 };
 
@@ -308,14 +319,20 @@ struct vhost_vq_set {
  * @out: what the device writes: the driver side's in-buffers
  * @in_vec: inline segments of @in; longer chains allocate
  * @out_vec: inline segments of @out
+ * @vq: the queue the chain was taken from, private to the core
  * @head: the chain's head, private to the core
  * @written: bytes pushed into @out, reported as the used length
+ *
+ * The segments hold driver-side bus addresses: bytes are copied by the
+ * transport when they are pulled or pushed, so a buffer may lie anywhere
+ * in the driver side's memory.
  */
 struct vhost_buf {
 	struct vringh_mmiov in;
 	struct vringh_mmiov out;
 	struct vringh_mmio_vec in_vec[VHOST_BUF_SEGS];
 	struct vringh_mmio_vec out_vec[VHOST_BUF_SEGS];
+	struct vhost_vq *vq;
 	u16 head;
 	u32 written;
 };

@@ -9,12 +9,20 @@
  * with vringh_getdesc_mmio(), pulls and pushes every buffer, completes it
  * and plays with notifications, as a vhost driver would.
  *
- * Each window is a malloc()ed buffer of its exact size: AddressSanitizer
- * reports any access beyond it.  On top, every access vringh makes through
- * the I/O accessors must be inside a window (io_access_check()), and so
- * must every segment it hands out; anything else aborts.  A header flag
- * makes the other side flip a byte of its memory on every translation, as
- * a driver writing concurrently would.
+ * vringh reaches the window through fuzz_ops: the ring through the mappings
+ * of fuzz_map_ring(), indirect tables and buffers by bus address through
+ * fuzz_read() and fuzz_write(), which copy a piece per window (or per page,
+ * as windows mapped on demand would) and refuse with -EFAULT what is out of
+ * the window.  Each window is a malloc()ed buffer of its exact size:
+ * AddressSanitizer reports any access beyond it.  On top, every access made
+ * through the I/O accessors must be inside a window (io_access_check());
+ * every copy vringh asks for must be a piece of the current segment of the
+ * mmiov being pulled or pushed, or a descriptor read, never empty, never
+ * wrapping; and a failed pull or push must return the errno of the failed
+ * copy and stay at its piece.  Anything else aborts.  Header flags make
+ * the other side flip a byte of its memory on every call, as a driver
+ * writing concurrently would, and make copies fail now and then, as a DMA
+ * engine might.
  *
  * Built with -DVRINGH_MMIO_FUZZ_SEEDS, this is a program that writes a few
  * valid inputs into a directory instead, as seeds for the corpus.
@@ -39,10 +47,11 @@ enum {
 	F_EVENT_IDX	= 1 << 0,	/* VIRTIO_RING_F_EVENT_IDX */
 	F_VERSION_1	= 1 << 1,	/* VIRTIO_F_VERSION_1 */
 	F_SPLIT		= 1 << 2,	/* two windows, cut at hdr.split */
-	F_PAGES		= 1 << 3,	/* buffers mapped in hdr.page pieces */
+	F_PAGES		= 1 << 3,	/* buffers copied in hdr.page pieces */
 	F_READ_ONLY	= 1 << 4,	/* the device takes no writable part */
 	F_HOSTILE	= 1 << 5,	/* memory changes under our feet */
 	F_MULTI		= 1 << 6,	/* complete in batches */
+	F_FAIL		= 1 << 7,	/* a copy in four fails with -EIO */
 };
 
 struct fuzz_hdr {
@@ -55,7 +64,7 @@ struct fuzz_hdr {
 	uint8_t chunk;		/* pull and push chunk - 1 */
 	uint8_t page;		/* F_PAGES: pieces of 16 << (page & 7) bytes */
 	uint8_t actions;	/* notification calls, 2 bits per round */
-	uint8_t seed;		/* F_HOSTILE: what changes */
+	uint8_t seed;		/* F_HOSTILE, F_FAIL: what changes, fails */
 	uint16_t reserved;
 };
 
@@ -72,8 +81,14 @@ static struct {
 	struct fuzz_window win[2];
 	size_t total;
 	u8 flags;
-	size_t page;		/* 0 while the ring is being mapped */
+	size_t page;		/* F_PAGES: the size of a piece */
 	u32 prng;
+	/* The mmiov being pulled or pushed, if any, and which. */
+	const struct vringh_mmiov *xfer;
+	bool xfer_write;
+	/* Where the last copy that failed started, and why. */
+	u64 failed_addr;
+	int failed_err;
 } f;
 
 static void fuzz_bug(const char *what, const void *p, size_t len)
@@ -111,46 +126,188 @@ static u32 fuzz_rand(void)
 	return f.prng >> 8;
 }
 
-static int fuzz_translate(const struct vringh *vrh, u64 addr, u64 len,
-			  void __iomem **va, u64 *mapped_len)
+/* The other side is busy writing its memory. */
+static void fuzz_hostile(void)
+{
+	size_t pos;
+	struct fuzz_window *w;
+
+	if (!(f.flags & F_HOSTILE) || !f.total)
+		return;
+	pos = fuzz_rand() % f.total;
+	w = &f.win[pos >= f.win[0].size];
+	w->mem[pos - (w == &f.win[1] ? f.win[0].size : 0)] ^= fuzz_rand();
+}
+
+static const struct fuzz_window *fuzz_window(u64 addr)
 {
 	int i;
 
-	if (!len)
-		fuzz_bug("translate of nothing", NULL, 0);
-
-	/* The other side is busy writing its memory. */
-	if ((f.flags & F_HOSTILE) && f.total) {
-		size_t pos = fuzz_rand() % f.total;
-		struct fuzz_window *w = &f.win[pos >= f.win[0].size];
-
-		w->mem[pos - (w == &f.win[1] ? f.win[0].size : 0)] ^= fuzz_rand();
-	}
-
 	for (i = 0; i < 2; i++) {
 		const struct fuzz_window *w = &f.win[i];
-		u64 off = addr - w->bus, n;
 
-		if (!w->size || addr < w->bus || off >= w->size)
-			continue;
-		n = w->size - off;
-		if (f.page && n > f.page - (addr - FUZZ_BUS) % f.page)
-			n = f.page - (addr - FUZZ_BUS) % f.page;
-		*va = (void __iomem *)(w->mem + off);
-		*mapped_len = n < len ? n : len;
-		return 0;
+		if (w->size && addr >= w->bus && addr - w->bus < w->size)
+			return w;
 	}
-	return -EFAULT;
+	return NULL;
 }
 
+static int fuzz_map_ring(const struct vringh *vrh, u64 addr, u64 len,
+			 void __iomem **va, u64 *mapped_len)
+{
+	const struct fuzz_window *w = fuzz_window(addr);
+	u64 off;
+
+	if (!len)
+		fuzz_bug("map of nothing", NULL, 0);
+	fuzz_hostile();
+	if (!w)
+		return -EFAULT;
+	off = addr - w->bus;
+	*va = (void __iomem *)(w->mem + off);
+	*mapped_len = len < w->size - off ? len : w->size - off;
+	return 0;
+}
+
+/*
+ * Copy @len bytes at bus address @addr to @dst, or from @src if @dst is
+ * NULL, after checking that vringh asked for what it promises.
+ */
+static int fuzz_copy(u64 addr, void *dst, const void *src, size_t len)
+{
+	const struct vringh_mmiov *iov = f.xfer;
+	u64 start = addr;
+	int err = 0;
+
+	if (!len)
+		fuzz_bug("copy of nothing", NULL, 0);
+	if (addr + len - 1 < addr)
+		fuzz_bug("copy wrapping around the bus", NULL, len);
+	if (iov) {
+		const struct vringh_mmio_vec *seg;
+
+		if (iov->i >= iov->used)
+			fuzz_bug("copy beyond the last segment", NULL, len);
+		seg = &iov->iov[iov->i];
+		if (addr != seg->addr + iov->consumed ||
+		    len > seg->len - iov->consumed)
+			fuzz_bug("copy outside the current segment", NULL, len);
+		if (!dst != f.xfer_write)
+			fuzz_bug("copy the wrong way", NULL, len);
+	} else if (!dst || len > sizeof(struct vring_desc)) {
+		/* Outside a pull or a push: a descriptor of a table is read. */
+		fuzz_bug("copy that is not a descriptor read", NULL, len);
+	}
+
+	fuzz_hostile();
+	if ((f.flags & F_FAIL) && !(fuzz_rand() % 4))
+		err = -EIO;
+
+	/* A piece per window, or per page with F_PAGES. */
+	while (!err && len) {
+		const struct fuzz_window *w = fuzz_window(addr);
+		void __iomem *va;
+		size_t n = len;
+
+		if (!w) {
+			err = -EFAULT;
+			break;
+		}
+		if (n > w->size - (addr - w->bus))
+			n = w->size - (addr - w->bus);
+		if (f.page && n > f.page - (addr - FUZZ_BUS) % f.page)
+			n = f.page - (addr - FUZZ_BUS) % f.page;
+		va = (void __iomem *)(w->mem + (addr - w->bus));
+		if (dst) {
+			memcpy_fromio(dst, va, n);
+			dst += n;
+		} else {
+			memcpy_toio(va, src, n);
+			src += n;
+		}
+		addr += n;
+		len -= n;
+	}
+	if (err) {
+		f.failed_addr = start;
+		f.failed_err = err;
+	}
+	return err;
+}
+
+static int fuzz_read(const struct vringh *vrh, u64 addr, void *dst,
+		     size_t len)
+{
+	return fuzz_copy(addr, dst, NULL, len);
+}
+
+static int fuzz_write(const struct vringh *vrh, u64 addr, const void *src,
+		      size_t len)
+{
+	return fuzz_copy(addr, NULL, src, len);
+}
+
+static const struct vringh_mmio_ops fuzz_ops = {
+	.map_ring = fuzz_map_ring,
+	.read = fuzz_read,
+	.write = fuzz_write,
+};
+
+/* What vringh_getdesc_mmio() hands out: rewound, no segment wrapping. */
 static void check_iov(const struct vringh_mmiov *iov)
 {
 	unsigned int i;
 
+	if (iov->i || iov->consumed)
+		fuzz_bug("mmiov not rewound", NULL, iov->consumed);
 	for (i = 0; i < iov->used; i++)
-		if (!in_window(iov->iov[i].iov_base, iov->iov[i].iov_len))
-			fuzz_bug("segment outside the windows",
-				 iov->iov[i].iov_base, iov->iov[i].iov_len);
+		if (iov->iov[i].len &&
+		    iov->iov[i].addr + iov->iov[i].len - 1 < iov->iov[i].addr)
+			fuzz_bug("segment wrapping around the bus",
+				 (const void *)iov->iov[i].addr,
+				 iov->iov[i].len);
+}
+
+/*
+ * Pull (@dst) or push (@src) all of @iov in chunks of @chunk.  Return the
+ * bytes copied; on a failure, check that it is the failed copy's errno and
+ * that @iov is left at that copy.
+ */
+static size_t fuzz_xfer(struct vringh_mmiov *iov, u8 *dst, const u8 *src,
+			size_t chunk)
+{
+	size_t want = vringh_mmiov_length(iov), done = 0;
+	ssize_t n;
+
+	f.xfer = iov;
+	f.xfer_write = !dst;
+	f.failed_err = 0;
+	for (;;) {
+		if (dst)
+			n = vringh_iov_pull_mmio(&f.vrh, iov, dst, chunk);
+		else
+			n = vringh_iov_push_mmio(&f.vrh, iov, src, chunk);
+		if (n <= 0)
+			break;
+		if ((size_t)n > chunk)
+			fuzz_bug("copied too much", NULL, n);
+		done += n;
+	}
+	f.xfer = NULL;
+
+	if (!n) {
+		if (f.failed_err)
+			fuzz_bug("a failed copy not reported", NULL, done);
+		if (done != want || vringh_mmiov_length(iov))
+			fuzz_bug("bytes left over", NULL, want - done);
+	} else if (n != f.failed_err || !f.failed_err) {
+		fuzz_bug("not the errno of the failed copy", NULL, -n);
+	} else if (iov->i >= iov->used ||
+		   iov->iov[iov->i].addr + iov->consumed != f.failed_addr ||
+		   !vringh_mmiov_length(iov)) {
+		fuzz_bug("not left at the failed copy", NULL, iov->consumed);
+	}
+	return done;
 }
 
 static void fuzz_ring(const struct fuzz_hdr *h)
@@ -159,7 +316,7 @@ static void fuzz_ring(const struct fuzz_hdr *h)
 	struct vring_used_elem used[3];
 	struct vringh_mmiov riov, wiov;
 	unsigned int num = 1u << (h->log2num & 15);
-	size_t chunk = h->chunk + 1, n;
+	size_t chunk = h->chunk + 1;
 	unsigned int round, batch = 0, errors = 0;
 	u64 features = 0;
 	u8 buf[256];
@@ -174,7 +331,7 @@ static void fuzz_ring(const struct fuzz_hdr *h)
 	if (vringh_init_mmio(&f.vrh, features, num, true,
 			     FUZZ_BUS + le16toh(h->desc),
 			     FUZZ_BUS + le16toh(h->avail),
-			     FUZZ_BUS + le16toh(h->used), fuzz_translate))
+			     FUZZ_BUS + le16toh(h->used), &fuzz_ops))
 		return;
 	if (f.flags & F_PAGES)
 		f.page = 16 << (h->page & 7);
@@ -197,6 +354,10 @@ static void fuzz_ring(const struct fuzz_hdr *h)
 		if (!err)
 			break;
 		if (err < 0) {
+			/* Nothing is handed out of a chain that was refused. */
+			if (head != num && (riov.used || wiov.used))
+				fuzz_bug("segments of a refused chain", NULL,
+					 head);
 			/*
 			 * A broken ring stays broken; a few bad chains are
 			 * skipped (a loop takes up to 65536 steps to find).
@@ -210,14 +371,10 @@ static void fuzz_ring(const struct fuzz_hdr *h)
 		check_iov(&riov);
 		check_iov(&wiov);
 
-		while ((n = vringh_iov_pull_mmio(&riov, buf, chunk)) > 0)
-			if (n > chunk)
-				fuzz_bug("pulled too much", buf, n);
+		/* Buffers out of the window fail here, with -EFAULT. */
+		fuzz_xfer(&riov, buf, NULL, chunk);
 		if (!(f.flags & F_READ_ONLY))
-			while ((n = vringh_iov_push_mmio(&wiov, buf, chunk)) > 0)
-				pushed += n;
-		if (vringh_mmiov_length(&riov) || vringh_mmiov_length(&wiov))
-			fuzz_bug("bytes left over", NULL, 0);
+			pushed = fuzz_xfer(&wiov, NULL, buf, chunk);
 
 		if (act == 3 && round % 8 == 3) {
 			vringh_abandon_mmio(&f.vrh, 1);
@@ -328,6 +485,7 @@ int main(int argc, char *argv[])
 		F_EVENT_IDX,
 		F_VERSION_1 | F_HOSTILE,
 		F_VERSION_1 | F_READ_ONLY,
+		F_VERSION_1 | F_SPLIT | F_FAIL,
 	};
 	u8 win[S_SIZE] = { 0 };
 	u16 avail[2 + 8 + 1] = { 0 };
@@ -354,10 +512,16 @@ int main(int argc, char *argv[])
 		  VRING_DESC_F_WRITE, 0);
 	/* 4: a zero-length descriptor */
 	seed_desc(win, S_DESC + 64, FUZZ_BUS + S_BUFS, 0, 0, 0);
-	avail[1] = htole16(3);
+	/* 5: 1 readable + 1 writable, running out of the window */
+	seed_desc(win, S_DESC + 80, FUZZ_BUS + S_SIZE - 8, 16,
+		  VRING_DESC_F_NEXT, 6);
+	seed_desc(win, S_DESC + 96, FUZZ_BUS + S_SIZE + 64, 16,
+		  VRING_DESC_F_WRITE, 0);
+	avail[1] = htole16(4);
 	avail[2] = htole16(0);
 	avail[3] = htole16(3);
 	avail[4] = htole16(4);
+	avail[5] = htole16(5);
 	memcpy(win + S_AVAIL, avail, sizeof(avail));
 
 	h.log2num = 3;

@@ -6,8 +6,10 @@
  * shims of tools/virtio and a small KUnit (kunit/test.h), and links it with
  * the real drivers/vhost/vringh.c and drivers/virtio/virtio_ring.c: the same
  * scenarios as in the kernel, with AddressSanitizer and UBSan watching.
- * On top of the suite's own checks, every access vringh makes through the
- * I/O accessors (linux/io.h) must be inside one of the test's windows.
+ * On top of the suite's own checks, every access made through the I/O
+ * accessors (linux/io.h) must be inside one of the test's windows: those
+ * of vringh on the ring's mappings, and those of the suite's read and write
+ * callbacks, which copy buffers and indirect tables by bus address.
  *
  * Usage: vringh_mmio_test [FILTER]   runs the cases whose name has FILTER.
  */
@@ -19,6 +21,7 @@
 /* What the kernel has and the shims of tools/virtio lack. */
 unsigned int virtqueue_get_vring_size(const struct virtqueue *vq);
 #define cond_resched()		do { } while (0)
+#define might_sleep()		do { } while (0)
 #define kvzalloc(size, gfp)	kzalloc(size, gfp)
 #define kvfree(p)		kfree(p)
 #ifndef BIT_ULL
