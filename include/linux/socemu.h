@@ -59,4 +59,17 @@ void socemu_doorbell_set_handler(struct socemu_doorbell *db,
 				 socemu_doorbell_fn fn, void *data);
 void socemu_doorbell_clear_handler(struct socemu_doorbell *db);
 
+/*
+ * The eDMA-like engine of the emulated endpoint controller
+ * (drivers/pci/controller/pcie-socemu-edma.c): dmaengine channels on @dev
+ * that read and write the other system's memory by bus address, through
+ * the alias of it at @rc_phys.
+ */
+struct socemu_edma;
+
+struct socemu_edma *socemu_edma_create(struct device *dev, phys_addr_t rc_phys,
+				       u64 rc_size, unsigned int rd_chans,
+				       unsigned int wr_chans);
+void socemu_edma_destroy(struct socemu_edma *edma);
+
 #endif /* _LINUX_SOCEMU_H */

@@ -11,7 +11,11 @@
  *   back at once; ping times @rounds such round trips;
  * - window copy bandwidth: ping copies a 1 MiB buffer of pong's RAM
  *   through its window, @copy_mb times each way, with memcpy_toio() and
- *   memcpy_fromio(): what a transport's copy of a payload costs at best.
+ *   memcpy_fromio(): what a transport's copy of a payload costs at best;
+ * - DMA engine copy bandwidth: the same copies by the emulated endpoint
+ *   controller's eDMA-like engine (pcie-socemu-edma.c, one channel each
+ *   way, on ping's window): what a transport that copies payloads with
+ *   the controller's DMA engine costs at best on the rig.
  *
  * The figures go to the log; module init fails if the peer does not come
  * or does not answer in time.  Nothing else may hold doorbell 0 and
@@ -20,6 +24,8 @@
 
 #include <linux/completion.h>
 #include <linux/delay.h>
+#include <linux/dma-mapping.h>
+#include <linux/dmaengine.h>
 #include <linux/gfp.h>
 #include <linux/io.h>
 #include <linux/jiffies.h>
@@ -186,6 +192,92 @@ static int bench_window(void)
 	return 0;
 }
 
+static bool bench_dma_filter(struct dma_chan *chan, void *param)
+{
+	struct dma_slave_caps caps = {};
+	enum dma_transfer_direction *dir = param;
+
+	return chan->device->dev == socemu_window_dev(b.win) &&
+	       !dma_get_slave_caps(chan, &caps) && (caps.directions & BIT(*dir));
+}
+
+static void bench_dma_done(void *data)
+{
+	complete(data);
+}
+
+/* @copy_mb transfers of the buffer, one after the other, waited for. */
+static int bench_dma_dir(enum dma_transfer_direction dir, dma_addr_t local)
+{
+	struct dma_slave_config cfg = { .direction = dir };
+	struct dma_async_tx_descriptor *tx;
+	DECLARE_COMPLETION_ONSTACK(done);
+	struct dma_chan *chan;
+	dma_cap_mask_t mask;
+	unsigned int i;
+	int ret = 0;
+	ktime_t t;
+	u64 mbs;
+
+	dma_cap_zero(mask);
+	dma_cap_set(DMA_SLAVE, mask);
+	chan = dma_request_channel(mask, bench_dma_filter, &dir);
+	if (!chan)
+		return -ENODEV;
+	if (dir == DMA_MEM_TO_DEV)
+		cfg.dst_addr = b.peer_buf;
+	else
+		cfg.src_addr = b.peer_buf;
+	ret = dmaengine_slave_config(chan, &cfg);
+	t = ktime_get();
+	for (i = 0; !ret && i < copy_mb; i++) {
+		reinit_completion(&done);
+		tx = dmaengine_prep_slave_single(chan, local, BENCH_BUF_SIZE,
+						 dir, DMA_PREP_INTERRUPT);
+		if (!tx) {
+			ret = -EIO;
+			break;
+		}
+		tx->callback = bench_dma_done;
+		tx->callback_param = &done;
+		dmaengine_submit(tx);
+		dma_async_issue_pending(chan);
+		if (!wait_for_completion_timeout(&done, HZ))
+			ret = -ETIMEDOUT;
+	}
+	mbs = div64_u64((u64)copy_mb * NSEC_PER_SEC,
+			ktime_to_ns(ktime_sub(ktime_get(), t)) ?: 1);
+	if (ret)
+		dmaengine_terminate_sync(chan);
+	else
+		pr_info("socemu_bench: dma %s (eDMA-like engine): %llu MiB/s (%u MiB)\n",
+			dir == DMA_MEM_TO_DEV ? "write" : "read", mbs, copy_mb);
+	dma_release_channel(chan);
+	return ret;
+}
+
+static int bench_dma(void)
+{
+	struct device *dev = socemu_window_dev(b.win);
+	struct socemu_edma *edma;
+	dma_addr_t local;
+	int ret;
+
+	edma = socemu_edma_create(dev, socemu_window_phys(b.win),
+				  socemu_window_size(b.win), 1, 1);
+	if (IS_ERR(edma))
+		return PTR_ERR(edma);
+	local = dma_map_single(dev, b.buf, BENCH_BUF_SIZE, DMA_BIDIRECTIONAL);
+	ret = dma_mapping_error(dev, local);
+	if (!ret) {
+		ret = bench_dma_dir(DMA_MEM_TO_DEV, local) ?:
+		      bench_dma_dir(DMA_DEV_TO_MEM, local);
+		dma_unmap_single(dev, local, BENCH_BUF_SIZE, DMA_BIDIRECTIONAL);
+	}
+	socemu_edma_destroy(edma);
+	return ret;
+}
+
 /* Wait until the peer's slot says @state. */
 static int bench_wait_peer(u32 state)
 {
@@ -264,6 +356,8 @@ static int __init socemu_bench_init(void)
 		ret = bench_doorbell();
 	if (!ret)
 		ret = bench_window();
+	if (!ret)
+		ret = bench_dma();
 	iowrite32(BENCH_DONE, slot(b.id) + SLOT_STATE);
 	/* Give pong a moment to see it before the slot goes. */
 	msleep(200);
@@ -284,5 +378,5 @@ static void __exit socemu_bench_exit(void)
 }
 module_exit(socemu_bench_exit);
 
-MODULE_DESCRIPTION("socemu: doorbell round trip and window copy bandwidth of the emulated link");
+MODULE_DESCRIPTION("socemu: doorbell round trip, window and DMA copy bandwidth of the emulated link");
 MODULE_LICENSE("GPL");

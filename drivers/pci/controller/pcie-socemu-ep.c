@@ -6,26 +6,56 @@
  * end is the virtual host bridge of pcie-socemu-host.c, in the same VM or
  * in another one. It registers an ordinary PCI endpoint controller, so the
  * upstream /sys/kernel/config/pci_ep/ flow and unmodified endpoint function
- * drivers run on it:
+ * drivers run on it.
+ *
+ * Profiles. The controller models a named real controller, chosen with the
+ * profile= parameter (socemu_ep_profiles[] below, every number with its
+ * source in the 6.12 tree): its outbound windows (how many, their shape and
+ * granule, their largest size, the outbound region they come from), its
+ * BARs (programmable, fixed or reserved), whether it has INTx, MSI and
+ * MSI-X, whether it notifies link-up, whether functions get a doorbell.
+ * A test that passes here must not pass only because the rig is kinder
+ * than a board. Where the profile has DMA channels, an eDMA-like engine
+ * (pcie-socemu-edma.c) reads and writes root complex memory by bus address
+ * for the functions, as dmaengine channels of the controller's device.
  *
  * Config space. write_header(), set_bar(), set_msi() and set_msix() publish
  * the function in the shared region of a socemu doorbell (the layout is in
  * pcie-socemu.h); the host bridge builds the config space the root complex
  * sees from it, and mirrors back what the root complex programs (command
- * register, MSI address and data, MSI and MSI-X enables).
+ * register, MSI address and data, MSI and MSI-X enables). set_bar() refuses
+ * what the profile's BARs cannot be: a reserved BAR, a fixed BAR of another
+ * size, a 32-bit BAR where only 64-bit is possible, BAR memory that is not
+ * aligned as the inbound translation needs.
  *
  * Inbound. A BAR's memory is the endpoint RAM the function allocated for
  * it; the root complex reaches it through its window onto endpoint RAM, so
  * there is no copy and no shadow.
  *
- * Outbound. Each socemu window handed to this controller aliases the whole
- * of root complex RAM: bus address A is at window base + A, a real address
- * translation done by QEMU. Such a window cannot be moved, so the controller
- * maps a window only whole and at bus address 0; align_addr() says so, and
- * pci_epc_mem_map() then returns the CPU address of any bus address below
- * the window size. Every window is one allocation unit, so there are as many
- * concurrent mappings as windows. A map_addr() of anything else is refused
- * with -EINVAL: functions must map with pci_epc_mem_map().
+ * Outbound. The socemu window first_window aliases the whole of root
+ * complex RAM: bus address A is at alias base + A. QEMU has no programmable
+ * translation, so the CPU address of a window cannot be moved to the bus
+ * address it maps; the CPU's page tables do the translation instead. The
+ * controller maps outbound memory with the mem_map() operation (patch 0026
+ * of the series lets a controller do so) the way the profile's silicon
+ * would: it takes one of the profile's windows (none free: -ENOMEM), makes
+ * the window the controller would program for the range (aligned to its
+ * granule, or the naturally aligned power of two that holds it, no larger
+ * than its largest window: it may cover less than asked, which
+ * map->pci_size says), takes the window's CPU address space from the
+ * outbound region with the endpoint core's own allocation rule (a naturally
+ * aligned power of two of pages, in the first aperture that has one; the
+ * region exhausted: -ENOMEM), and ioremap()s exactly the window's extent of
+ * the alias. An access past the end of a window hits unmapped kernel
+ * address space and faults, and nothing outside the window is reachable.
+ * mem_unmap() unmaps the window and frees both. The generous profile, kept
+ * for comparison, maps all of root complex RAM for each window instead.
+ *
+ * The two-step pci_epc_mem_alloc_addr() and pci_epc_map_addr() cannot be
+ * honoured on a fixed alias: an address the core's allocator hands out can
+ * never be translated to another bus address. A region is registered with
+ * pci_epc_mem_init() so that the allocation succeeds, and map_addr()
+ * refuses with -EINVAL and says to use pci_epc_mem_map().
  *
  * Interrupts. raise_irq() emulates the memory write of an MSI or MSI-X
  * message: it checks that the root complex enabled the capability and bus
@@ -33,34 +63,49 @@
  * the shared region for MSI, from the MSI-X table in BAR memory for MSI-X),
  * checks that the address is the host bridge's MSI target and the data one
  * of its messages, sets that message's pending word and rings the root
- * complex. INTx is a pending word and the same doorbell.
+ * complex. On a profile whose message writes go through an outbound window,
+ * a message needs a free window. INTx is a pending word and the same
+ * doorbell, where the profile has INTx.
  *
- * Doorbell. A function may take BAR 5 as a doorbell
- * (pci_epc_alloc_doorbell()): the host bridge maps that BAR onto the root
- * complex's own doorbell device, so the root complex rings this end with one
- * memory write, and the function's handler runs in the doorbell interrupt.
+ * Doorbell. Where the profile has one, the controller describes it as an
+ * embedded doorbell (get_aux_resources(), for pci_epf_alloc_doorbell()):
+ * BAR 5, which the host bridge maps onto the root complex's own doorbell
+ * device, so the root complex rings this end with one memory write, which
+ * raises a Linux interrupt of the controller's (ep->db_irq) that the
+ * function requests. BAR 5 becomes the doorbell when a function first asks
+ * for it, unless the function uses it, and stays so until the controller
+ * is unloaded. Elsewhere get_aux_resources() returns -EOPNOTSUPP.
  *
  * Link. start() sets EP_STARTED; the link is up while the controller is
  * started and a host bridge says it is present. Every change of either is
- * rung on SOCEMU_PCI_VEC_STATE and turned into pci_epc_linkup() or
- * pci_epc_linkdown() by a work item. A root complex that binds again (a new
- * RC_GEN, as after a reboot) is a link down followed by a link up.
+ * rung on SOCEMU_PCI_VEC_STATE and logged by a work item ("link up (root
+ * complex generation N)", "link down"); a root complex that binds again (a
+ * new RC_GEN, as after a reboot) is a link down followed by a link up. Only
+ * a profile with a link-up notifier turns them into pci_epc_linkup() and
+ * pci_epc_linkdown(); elsewhere functions start from epc_init, as on those
+ * boards.
  *
  * Everything read from the shared region was written by the other system
  * and is checked before use. Nothing here waits for the other end.
  *
- * Locking: the PCI endpoint core serialises the controller operations with
- * epc->lock, except raise_irq() which functions may call from any process
- * context. ep->lock (a mutex) protects the BAR table and the MSI-X
- * description that raise_irq() reads, and the link state kept by the link
- * work. The doorbell handler runs in hard interrupt context: it schedules
- * the link work, or calls a function's doorbell handler under ep->db_lock
- * (a spinlock), which also protects that handler.
+ * Locking: the PCI endpoint core serialises the controller operations,
+ * raise_irq(), mem_map() and mem_unmap() included, with epc->lock. ep->lock
+ * (a mutex) protects the BAR table and the MSI-X description that
+ * raise_irq() reads, and the link state kept by the link work, which runs
+ * outside epc->lock, and whether BAR 5 is the doorbell. ep->win_lock (a
+ * mutex) protects the window table and the outbound region's allocation
+ * maps, which mem_map(), mem_unmap(), raise_irq() and remove read; it does
+ * not rely on epc->lock. The doorbell handler runs in hard interrupt
+ * context: it schedules the link work, or raises ep->db_irq, whose
+ * handlers are the functions' (request_irq() and free_irq() order them).
  */
 
 #include <linux/bitfield.h>
+#include <linux/bitmap.h>
 #include <linux/dma-mapping.h>
+#include <linux/interrupt.h>
 #include <linux/io.h>
+#include <linux/irq.h>
 #include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -69,12 +114,15 @@
 #include <linux/platform_device.h>
 #include <linux/socemu.h>
 #include <linux/sizes.h>
+#include <linux/string.h>
+#include <linux/string_choices.h>
 #include <linux/workqueue.h>
 
 #include "pcie-socemu.h"
 
 #define SOCEMU_EP_NAME		"pcie-socemu-ep"
-#define SOCEMU_EP_MAX_WINDOWS	8
+#define SOCEMU_EP_MAX_WINDOWS	32
+#define SOCEMU_EP_MAX_APERTURES	4
 #define SOCEMU_EP_MSIX_ENTRY	16
 /* The BAR a function's doorbell takes, if the function leaves it free. */
 #define SOCEMU_EP_DB_BAR	BAR_5
@@ -85,15 +133,261 @@ MODULE_PARM_DESC(doorbell, "socemu doorbell shared with the host bridge (default
 
 static unsigned int first_window = 1;
 module_param(first_window, uint, 0444);
-MODULE_PARM_DESC(first_window, "first socemu window onto root complex RAM used for outbound (default 1)");
+MODULE_PARM_DESC(first_window, "socemu window onto root complex RAM that outbound windows are carved from (default 1)");
 
-static bool no_doorbell;
-module_param(no_doorbell, bool, 0444);
-MODULE_PARM_DESC(no_doorbell, "give functions no doorbell, to test their polling fallback");
+static char *profile = "j721e";
+module_param(profile, charp, 0444);
+MODULE_PARM_DESC(profile, "controller modelled: j721e (default), imx8, rcar, or generous (windows reach all RC RAM)");
 
-static unsigned int nr_windows = 3;
-module_param(nr_windows, uint, 0444);
-MODULE_PARM_DESC(nr_windows, "number of outbound windows, 1 to 8 (default 3)");
+/**
+ * struct socemu_ep_aperture - a CPU aperture of the outbound region
+ * @size: its size in bytes
+ * @page_size: the granule in which the endpoint core's allocator hands it
+ *	       out (pci_epc_mem_alloc_addr(): a naturally aligned power of two
+ *	       of such pages per mapping)
+ */
+struct socemu_ep_aperture {
+	u64 size;
+	u64 page_size;
+};
+
+/**
+ * struct socemu_ep_profile - the limits of a real endpoint controller
+ * @name: its name for profile=
+ * @part: the controller and SoC it models
+ * @nr_windows: outbound windows (ATU entries) functions can use
+ * @irq_window: an MSI or MSI-X message is written through an outbound
+ *		window, so it needs a free one
+ * @pow2: a window is a naturally aligned power of two (the controller
+ *	  passes the low address bits through); otherwise base and limit
+ * @granule: granule of a window's bus address and size, its smallest size
+ * @max_size: largest window the translation can describe
+ * @ap: the outbound region: the CPU apertures windows are allocated from
+ * @nr_ap: number of apertures in @ap
+ * @reserved: bytes the controller's driver takes from the first aperture at
+ *	      probe, before any function maps
+ * @whole_ram: every window maps all of root complex RAM (generous)
+ * @intx: the controller can raise INTx
+ * @doorbell: functions can get a doorbell (an inbound write that interrupts
+ *	      the endpoint)
+ * @map_needs_link: mapping fails while the data link is down
+ * @dma_rd: DMA channels that read root complex memory, emulated by
+ *	    pcie-socemu-edma.c (0: no DMA engine)
+ * @dma_wr: DMA channels that write root complex memory
+ * @features: what get_features() returns
+ */
+struct socemu_ep_profile {
+	const char *name;
+	const char *part;
+	unsigned int nr_windows;
+	bool irq_window;
+	bool pow2;
+	u64 granule;
+	u64 max_size;
+	struct socemu_ep_aperture ap[SOCEMU_EP_MAX_APERTURES];
+	unsigned int nr_ap;
+	u64 reserved;
+	bool whole_ram;
+	bool intx;
+	bool doorbell;
+	bool map_needs_link;
+	unsigned int dma_rd;
+	unsigned int dma_wr;
+	struct pci_epc_features features;
+};
+
+/*
+ * Sources are files and symbols of the Linux 6.12 tree; DT nodes are in
+ * arch/arm64/boot/dts/.
+ */
+static const struct socemu_ep_profile socemu_ep_profiles[] = {
+	{
+		.name = "j721e",
+		.part = "TI J721E, Cadence PCIe EP",
+		/*
+		 * CDNS_PCIE_MAX_OB (32) outbound regions (pcie-cadence.h;
+		 * pcie0_ep of ti/k3-j721e-evm-pcie0-ep.dtso sets no
+		 * cdns,max-outbound-regions). cdns_pcie_ep_setup() keeps
+		 * region 0 for IRQ writes and cdns_pcie_ep_map_addr()
+		 * refuses r >= max_regions - 1: regions 1 to 30 are left.
+		 */
+		.nr_windows = 30,
+		/*
+		 * cdns_pcie_set_outbound_region(): a region passes the low
+		 * nbits of the AXI address through, nbits = log2 of the size
+		 * rounded up to a power of two and at least 8; PCI_ADDR0
+		 * keeps address bits 31:8 only.
+		 */
+		.pow2 = true,
+		.granule = SZ_256,
+		/* NBITS is 6 bits wide: the outbound region is the limit. */
+		.max_size = SZ_128M,
+		/*
+		 * "mem" of pcie0_ep (ti/k3-j721e-evm-pcie0-ep.dtso):
+		 * 0x10000000, 128 MiB, handed out in PAGE_SIZE pages (4 KiB
+		 * on arm64) by pci_epc_mem_init() in cdns_pcie_ep_setup().
+		 */
+		.ap = { { SZ_128M, SZ_4K } },
+		.nr_ap = 1,
+		/* SZ_128K for IRQ writes, cdns_pcie_ep_setup(). */
+		.reserved = SZ_128K,
+		/* cdns_pcie_ep_raise_intx_irq() */
+		.intx = true,
+		/*
+		 * gic_its (msi-controller@1820000, ti/k3-j721e-main.dtsi)
+		 * can take inbound writes through a BAR.
+		 */
+		.doorbell = true,
+		/*
+		 * pcie-cadence-ep.c registers no DMA engine (the SoC's UDMA
+		 * memcpy channels are not the controller's).
+		 */
+		/* cdns_pcie_epc_features (pcie-cadence-ep.c); pci-j721e.c. */
+		.features = {
+			.linkup_notifier = false,
+			.msi_capable = true,
+			.msix_capable = true,
+			.align = 256,
+		},
+	},
+	{
+		.name = "imx8",
+		.part = "NXP i.MX8MM/i.MX8MP, DesignWare PCIe EP",
+		/*
+		 * num-ob-windows = <4> of pcie0_ep (freescale/imx8mm.dtsi)
+		 * and pcie_ep (freescale/imx8mp.dtsi); dw_pcie_iatu_detect()
+		 * reads the count from the iATU.
+		 */
+		.nr_windows = 4,
+		/*
+		 * dw_pcie_ep_raise_msi_irq() maps the message address
+		 * through a free outbound window (dw_pcie_ep_map_addr()) for
+		 * each message.
+		 */
+		.irq_window = true,
+		/*
+		 * Base and limit: dw_pcie_prog_outbound_atu() wants CPU and
+		 * bus addresses aligned to region_align; dw_pcie_ep_align_addr()
+		 * aligns the bus address down to it and the size up to
+		 * page_size, which imx_add_pcie_ep() sets to
+		 * imx8m_pcie_epc_features.align, SZ_64K (pci-imx6.c).
+		 */
+		.granule = SZ_64K,
+		/*
+		 * A window may not cross a region_limit boundary, 4 GiB
+		 * (dw_pcie_prog_outbound_atu(), dw_pcie_iatu_detect()).
+		 */
+		.max_size = SZ_4G,
+		/*
+		 * "addr_space" of pcie0_ep (freescale/imx8mm.dtsi) and
+		 * pcie_ep (freescale/imx8mp.dtsi): 0x18000000, 128 MiB, in
+		 * pages of ep->page_size (pci_epc_mem_init() in
+		 * dw_pcie_ep_init()).
+		 */
+		.ap = { { SZ_128M, SZ_64K } },
+		.nr_ap = 1,
+		/* msi_mem: one page, dw_pcie_ep_init(). */
+		.reserved = SZ_64K,
+		/* dw_pcie_ep_raise_intx_irq(): "EP cannot raise INTX IRQs" */
+		.intx = false,
+		/*
+		 * The GICv3 of freescale/imx8mm.dtsi and imx8mp.dtsi has no
+		 * ITS: no MSI controller can take an inbound write.
+		 */
+		.doorbell = false,
+		/*
+		 * DesignWare eDMA (the "dma" interrupt of the EP nodes);
+		 * dw_pcie_edma_find_channels() reads the channel counts
+		 * from the hardware, up to EDMA_MAX_RD_CH and EDMA_MAX_WR_CH
+		 * (8 each, include/linux/dma/edma.h): the tree gives no
+		 * number for i.MX8, and the rig emulates 2 each way.
+		 */
+		.dma_rd = 2,
+		.dma_wr = 2,
+		/* imx8m_pcie_epc_features (dwc/pci-imx6.c). */
+		.features = {
+			.linkup_notifier = false,
+			.msi_capable = true,
+			.msix_capable = false,
+			.bar[BAR_1] = { .type = BAR_RESERVED, },
+			.bar[BAR_3] = { .type = BAR_RESERVED, },
+			.bar[BAR_4] = { .type = BAR_FIXED, .fixed_size = SZ_256, },
+			.bar[BAR_5] = { .type = BAR_RESERVED, },
+			.align = SZ_64K,
+		},
+	},
+	{
+		.name = "rcar",
+		.part = "Renesas RZ/G2 (R-Car Gen3), R-Car PCIe EP",
+		/*
+		 * RCAR_PCI_MAX_RESOURCES (4) apertures "memory0" to
+		 * "memory3" (pcie-rcar.h, rcar_pcie_parse_outbound_ranges());
+		 * rcar_pcie_ep_map_addr() programs window i for aperture i.
+		 */
+		.nr_windows = 4,
+		/*
+		 * rcar_pcie_set_outbound(): PCIEPAMR is a mask of the size
+		 * rounded up to a power of two, in 128-byte units; PCIEPALR
+		 * keeps address bits 31:7.
+		 */
+		.pow2 = true,
+		.granule = 128,
+		/* The largest aperture. */
+		.max_size = SZ_128M,
+		/*
+		 * memory0 to memory3 of pciec0_ep (renesas/r8a774a1.dtsi,
+		 * r8a774c0.dtsi): 1 MiB, 2 MiB, 128 MiB and 128 MiB, each
+		 * with page_size = its size: one mapping per aperture
+		 * (rcar_pcie_parse_outbound_ranges()).
+		 */
+		.ap = {
+			{ SZ_1M, SZ_1M }, { SZ_2M, SZ_2M },
+			{ SZ_128M, SZ_128M }, { SZ_128M, SZ_128M },
+		},
+		.nr_ap = 4,
+		/* rcar_pcie_ep_map_addr(): rcar_pcie_wait_for_dl() first. */
+		.map_needs_link = true,
+		/* rcar_pcie_ep_assert_intx() */
+		.intx = true,
+		/* GIC-400 (renesas/r8a774a1.dtsi, r8a774c0.dtsi): no ITS. */
+		.doorbell = false,
+		/* pcie-rcar-ep.c registers no DMA engine. */
+		/* rcar_pcie_epc_features (pcie-rcar-ep.c). */
+		.features = {
+			.linkup_notifier = false,
+			.msi_capable = true,
+			.msix_capable = false,
+			.bar[BAR_0] = { .type = BAR_FIXED, .fixed_size = 128,
+					.only_64bit = true, },
+			.bar[BAR_1] = { .type = BAR_RESERVED, },
+			.bar[BAR_2] = { .type = BAR_FIXED, .fixed_size = 256,
+					.only_64bit = true, },
+			.bar[BAR_3] = { .type = BAR_RESERVED, },
+			.bar[BAR_4] = { .type = BAR_FIXED, .fixed_size = 256,
+					.only_64bit = true, },
+			.bar[BAR_5] = { .type = BAR_RESERVED, },
+		},
+	},
+	{
+		/*
+		 * The rig before profiles, kinder than any board: the old
+		 * nr_windows default of 3 windows, each onto all RC RAM, and
+		 * the old features (every BAR programmable, 4 KiB aligned).
+		 */
+		.name = "generous",
+		.part = "no real controller: every window reaches all RC RAM",
+		.nr_windows = 3,
+		.whole_ram = true,
+		.intx = true,
+		.doorbell = true,
+		.features = {
+			.linkup_notifier = true,
+			.msi_capable = true,
+			.msix_capable = true,
+			.align = SZ_4K,
+		},
+	},
+};
 
 struct socemu_ep_bar {
 	void *addr;		/* BAR memory in endpoint RAM */
@@ -101,15 +395,30 @@ struct socemu_ep_bar {
 	bool valid;
 };
 
+/* An outbound window; free while @virt is NULL. */
+struct socemu_ep_win {
+	void __iomem *virt;	/* the window's extent of the alias */
+	u64 pci_addr;		/* bus address of its start */
+	u64 size;
+	unsigned int ap;	/* aperture its CPU address space is from */
+	int pageno;		/* first page there, -1 if none */
+	int order;		/* log2 of its pages */
+};
+
 struct socemu_ep {
 	struct device *dev;
+	const struct socemu_ep_profile *prof;
 	struct pci_epc *epc;
 	struct socemu_doorbell *db;
 	void __iomem *shm;
-	struct socemu_window *win[SOCEMU_EP_MAX_WINDOWS];
-	struct pci_epc_mem_window mem[SOCEMU_EP_MAX_WINDOWS];
-	unsigned int nwin;
-	u64 win_size;		/* smallest window: the reach of outbound */
+	struct socemu_window *alias;	/* onto all of root complex RAM */
+	phys_addr_t alias_phys;
+	u64 ram_size;			/* root complex RAM it reaches */
+
+	struct mutex win_lock;	/* protects win[] and ap_map[] */
+	struct socemu_ep_win win[SOCEMU_EP_MAX_WINDOWS];
+	unsigned long *ap_map[SOCEMU_EP_MAX_APERTURES];
+	unsigned int ap_pages[SOCEMU_EP_MAX_APERTURES];
 
 	struct work_struct link_work;
 	struct mutex lock;	/* protects the fields below */
@@ -120,17 +429,10 @@ struct socemu_ep {
 	bool started;
 	bool link_up;
 	u32 rc_gen;
+	bool db_bar;		/* BAR 5 is the doorbell */
 
-	spinlock_t db_lock;	/* protects db_fn and db_data */
-	void (*db_fn)(void *data);
-	void *db_data;
-};
-
-static const struct pci_epc_features socemu_ep_features = {
-	.linkup_notifier = true,
-	.msi_capable = true,
-	.msix_capable = true,
-	.align = SZ_4K,
+	int db_irq;		/* raised by the doorbell, 0 if none */
+	struct socemu_edma *edma;	/* the DMA engine, or NULL */
 };
 
 static u32 socemu_ep_rd(struct socemu_ep *ep, unsigned int off)
@@ -192,12 +494,27 @@ static int socemu_ep_set_bar(struct pci_epc *epc, u8 func_no, u8 vfunc_no,
 			     struct pci_epf_bar *epf_bar)
 {
 	struct socemu_ep *ep = epc_get_drvdata(epc);
+	const struct pci_epc_features *features = &ep->prof->features;
 	enum pci_barno n = epf_bar->barno;
+	const struct pci_epc_bar_desc *desc = &features->bar[n];
 	bool is64 = epf_bar->flags & PCI_BASE_ADDRESS_MEM_TYPE_64;
 	size_t size = epf_bar->size;
 
 	if (epf_bar->flags & PCI_BASE_ADDRESS_SPACE_IO) {
 		dev_err(ep->dev, "BAR%d: I/O BARs are not emulated\n", n);
+		return -EINVAL;
+	}
+	if (desc->type == BAR_RESERVED) {
+		dev_err(ep->dev, "BAR%d: reserved on %s\n", n, ep->prof->part);
+		return -EINVAL;
+	}
+	if (desc->type == BAR_FIXED && size != desc->fixed_size) {
+		dev_err(ep->dev, "BAR%d: fixed at %llu bytes, not %zu\n",
+			n, desc->fixed_size, size);
+		return -EINVAL;
+	}
+	if (desc->only_64bit && !is64) {
+		dev_err(ep->dev, "BAR%d: can only be 64-bit\n", n);
 		return -EINVAL;
 	}
 	if (size < 128 || size > SZ_1G || !is_power_of_2(size)) {
@@ -209,10 +526,16 @@ static int socemu_ep_set_bar(struct pci_epc *epc, u8 func_no, u8 vfunc_no,
 		dev_err(ep->dev, "BAR5 cannot be 64-bit\n");
 		return -EINVAL;
 	}
+	/* The inbound translation of the BAR needs its memory aligned. */
+	if (features->align && !IS_ALIGNED(epf_bar->phys_addr, features->align)) {
+		dev_err(ep->dev, "BAR%d: memory at %pad is not aligned to %zu bytes\n",
+			n, &epf_bar->phys_addr, features->align);
+		return -EINVAL;
+	}
 
 	mutex_lock(&ep->lock);
-	if (ep->db_fn && (n == SOCEMU_EP_DB_BAR ||
-			  (is64 && n + 1 == SOCEMU_EP_DB_BAR))) {
+	if (ep->db_bar && (n == SOCEMU_EP_DB_BAR ||
+			   (is64 && n + 1 == SOCEMU_EP_DB_BAR))) {
 		mutex_unlock(&ep->lock);
 		dev_err(ep->dev, "BAR%d: taken by the function's doorbell\n", n);
 		return -EBUSY;
@@ -241,46 +564,213 @@ static void socemu_ep_clear_bar(struct pci_epc *epc, u8 func_no, u8 vfunc_no,
 	mutex_unlock(&ep->lock);
 }
 
-/*
- * A window reaches the whole of root complex RAM from bus address 0, so a
- * mapping of @pci_addr is the whole window at offset @pci_addr. An address
- * beyond the window is left as it is, and map_addr() refuses it.
- */
-static u64 socemu_ep_align_addr(struct pci_epc *epc, u64 pci_addr,
-				size_t *size, size_t *offset)
+/* The data link is up: this end started and a root complex present. */
+static bool socemu_ep_link_trained(struct socemu_ep *ep)
 {
-	struct socemu_ep *ep = epc_get_drvdata(epc);
+	bool started;
 
-	if (pci_addr >= ep->win_size) {
-		*offset = 0;
-		return pci_addr;
-	}
-	*offset = pci_addr;
-	*size = ep->win_size;
-	return 0;
+	mutex_lock(&ep->lock);
+	started = ep->started;
+	mutex_unlock(&ep->lock);
+	return started &&
+	       (socemu_ep_rd(ep, SOCEMU_PCI_RC_STATE) & SOCEMU_PCI_RC_PRESENT);
 }
 
+/*
+ * The window the profile's controller would program for the bus range
+ * [@addr, @addr + @len): at @start, of @size bytes. It holds @addr, and as
+ * much of the range as the largest window can.
+ */
+static void socemu_ep_window_of(const struct socemu_ep *ep, u64 addr, u64 len,
+				u64 *start, u64 *size)
+{
+	const struct socemu_ep_profile *prof = ep->prof;
+	u64 end = addr + len;
+	u64 sz;
+
+	if (prof->whole_ram) {
+		*start = 0;
+		*size = ep->ram_size;
+		return;
+	}
+	if (!prof->pow2) {
+		*start = ALIGN_DOWN(addr, prof->granule);
+		*size = min(ALIGN(end, prof->granule) - *start, prof->max_size);
+		return;
+	}
+	/* The smallest naturally aligned power of two that holds it. */
+	sz = max_t(u64, prof->granule, 1ULL << fls64(len - 1));
+	while (sz < prof->max_size && ALIGN_DOWN(addr, sz) + sz < end)
+		sz <<= 1;
+	sz = min(sz, prof->max_size);
+	*start = ALIGN_DOWN(addr, sz);
+	*size = sz;
+}
+
+/*
+ * Take CPU address space for a window of @size bytes from the outbound
+ * region, as pci_epc_mem_alloc_addr() does on the real controller: a
+ * naturally aligned power of two of pages, from the first aperture that
+ * has one free.
+ */
+static int socemu_ep_region_alloc(struct socemu_ep *ep, u64 size,
+				  struct socemu_ep_win *w)
+{
+	const struct socemu_ep_profile *prof = ep->prof;
+	unsigned int i;
+
+	lockdep_assert_held(&ep->win_lock);
+	for (i = 0; i < prof->nr_ap; i++) {
+		u64 pages = ALIGN(size, prof->ap[i].page_size) >>
+			    ilog2(prof->ap[i].page_size);
+		int order = fls64(pages - 1);
+		int pageno;
+
+		if (pages > ep->ap_pages[i])
+			continue;
+		pageno = bitmap_find_free_region(ep->ap_map[i], ep->ap_pages[i],
+						 order);
+		if (pageno < 0)
+			continue;
+		w->ap = i;
+		w->pageno = pageno;
+		w->order = order;
+		return 0;
+	}
+	return -ENOMEM;
+}
+
+static void socemu_ep_region_free(struct socemu_ep *ep, struct socemu_ep_win *w)
+{
+	lockdep_assert_held(&ep->win_lock);
+	if (w->pageno >= 0)
+		bitmap_release_region(ep->ap_map[w->ap], w->pageno, w->order);
+	w->pageno = -1;
+}
+
+static unsigned int socemu_ep_free_windows(struct socemu_ep *ep)
+{
+	unsigned int i, n = 0;
+
+	lockdep_assert_held(&ep->win_lock);
+	for (i = 0; i < ep->prof->nr_windows; i++)
+		n += !ep->win[i].virt;
+	return n;
+}
+
+/*
+ * Map [@pci_addr, @pci_addr + @pci_size) as the profile's controller
+ * would: one window, aligned and sized by its rules, whose CPU address
+ * space comes from its outbound region; only the window's extent of the
+ * alias is mapped.
+ */
+static int socemu_ep_mem_map(struct pci_epc *epc, u8 func_no, u8 vfunc_no,
+			     u64 pci_addr, size_t pci_size,
+			     struct pci_epc_map *map)
+{
+	struct socemu_ep *ep = epc_get_drvdata(epc);
+	const struct socemu_ep_profile *prof = ep->prof;
+	struct socemu_ep_win *w = NULL;
+	u64 start, size;
+	unsigned int i;
+	int ret;
+
+	if (pci_addr >= ep->ram_size || pci_size > ep->ram_size - pci_addr) {
+		dev_err_ratelimited(ep->dev, "map: PCI %#llx+%#zx is outside root complex RAM (%#llx bytes)\n",
+				    pci_addr, pci_size, ep->ram_size);
+		return -EINVAL;
+	}
+	if (prof->map_needs_link && !socemu_ep_link_trained(ep)) {
+		dev_err_ratelimited(ep->dev, "map: PCI %#llx+%#zx: link not up\n",
+				    pci_addr, pci_size);
+		return -ETIMEDOUT;
+	}
+	socemu_ep_window_of(ep, pci_addr, pci_size, &start, &size);
+	if (start + size > ep->ram_size) {
+		dev_err_ratelimited(ep->dev, "map: PCI %#llx+%#zx: its window %#llx+%#llx ends past root complex RAM\n",
+				    pci_addr, pci_size, start, size);
+		return -EINVAL;
+	}
+
+	mutex_lock(&ep->win_lock);
+	for (i = 0; i < prof->nr_windows; i++) {
+		if (!ep->win[i].virt) {
+			w = &ep->win[i];
+			break;
+		}
+	}
+	if (!w) {
+		dev_err_ratelimited(ep->dev, "map: PCI %#llx+%#zx: all %u outbound windows are in use\n",
+				    pci_addr, pci_size, prof->nr_windows);
+		ret = -ENOMEM;
+		goto out;
+	}
+	w->pageno = -1;
+	if (!prof->whole_ram && socemu_ep_region_alloc(ep, size, w)) {
+		dev_err_ratelimited(ep->dev, "map: PCI %#llx+%#zx: no room for a %#llx-byte window in the outbound region\n",
+				    pci_addr, pci_size, size);
+		ret = -ENOMEM;
+		goto out;
+	}
+	w->virt = socemu_window_map(ep->alias, start, size);
+	if (!w->virt) {
+		socemu_ep_region_free(ep, w);
+		ret = -ENOMEM;
+		goto out;
+	}
+	w->pci_addr = start;
+	w->size = size;
+
+	map->pci_addr = pci_addr;
+	map->pci_size = min_t(u64, pci_size, start + size - pci_addr);
+	map->map_pci_addr = start;
+	map->map_size = size;
+	map->phys_base = ep->alias_phys + start;
+	map->phys_addr = map->phys_base + (pci_addr - start);
+	map->virt_base = w->virt;
+	map->virt_addr = w->virt + (pci_addr - start);
+	dev_dbg(ep->dev, "window %u: PCI %#llx+%#llx for %#llx+%#zx\n",
+		i, start, size, pci_addr, pci_size);
+	ret = 0;
+out:
+	mutex_unlock(&ep->win_lock);
+	return ret;
+}
+
+static void socemu_ep_mem_unmap(struct pci_epc *epc, u8 func_no, u8 vfunc_no,
+				struct pci_epc_map *map)
+{
+	struct socemu_ep *ep = epc_get_drvdata(epc);
+	struct socemu_ep_win *w;
+	unsigned int i;
+
+	mutex_lock(&ep->win_lock);
+	for (i = 0; i < ep->prof->nr_windows; i++) {
+		w = &ep->win[i];
+		if (w->virt && w->virt == map->virt_base) {
+			socemu_window_unmap(ep->alias, w->virt);
+			w->virt = NULL;
+			socemu_ep_region_free(ep, w);
+			mutex_unlock(&ep->win_lock);
+			return;
+		}
+	}
+	mutex_unlock(&ep->win_lock);
+	dev_err(ep->dev, "unmap: %p is no outbound window\n", map->virt_base);
+}
+
+/*
+ * The CPU address of a window is fixed by the bus address it maps, so an
+ * address the endpoint core allocated can never be translated.
+ */
 static int socemu_ep_map_addr(struct pci_epc *epc, u8 func_no, u8 vfunc_no,
 			      phys_addr_t addr, u64 pci_addr, size_t size)
 {
 	struct socemu_ep *ep = epc_get_drvdata(epc);
-	unsigned int i;
 
-	for (i = 0; i < ep->nwin; i++)
-		if (addr == ep->mem[i].phys_base)
-			break;
-	if (i == ep->nwin) {
-		dev_err(ep->dev, "map: %pa is not the base of an outbound window\n",
-			&addr);
-		return -EINVAL;
-	}
-	if (pci_addr || size != ep->win_size) {
-		dev_err_ratelimited(ep->dev,
-				    "map: cannot map PCI %#llx+%#zx: windows map all RC memory from 0 (%#llx bytes), use pci_epc_mem_map()\n",
-				    pci_addr, size, ep->win_size);
-		return -EINVAL;
-	}
-	return 0;
+	dev_err_ratelimited(ep->dev, "map_addr: cannot map %pa to PCI %#llx+%#zx: outbound windows are a fixed alias of RC memory, use pci_epc_mem_map()\n",
+			    &addr, pci_addr, size);
+	return -EINVAL;
 }
 
 static int socemu_ep_set_msi(struct pci_epc *epc, u8 func_no, u8 vfunc_no,
@@ -288,6 +778,10 @@ static int socemu_ep_set_msi(struct pci_epc *epc, u8 func_no, u8 vfunc_no,
 {
 	struct socemu_ep *ep = epc_get_drvdata(epc);
 
+	if (!ep->prof->features.msi_capable) {
+		dev_err(ep->dev, "MSI: not on %s\n", ep->prof->part);
+		return -EINVAL;
+	}
 	if (log2_count > 5)
 		return -EINVAL;
 	socemu_ep_wr(ep, SOCEMU_PCI_MSI_CAP, log2_count + 1);
@@ -314,6 +808,10 @@ static int socemu_ep_set_msix(struct pci_epc *epc, u8 func_no, u8 vfunc_no,
 	u32 pba = ALIGN(offset + nr_irqs * SOCEMU_EP_MSIX_ENTRY, 8);
 	int ret = 0;
 
+	if (!ep->prof->features.msix_capable) {
+		dev_err(ep->dev, "MSI-X: not on %s\n", ep->prof->part);
+		return -EINVAL;
+	}
 	mutex_lock(&ep->lock);
 	if (!ep->bar[bir].valid || offset % 8 ||
 	    pba + DIV_ROUND_UP(nr_irqs, 64) * 8 > ep->bar[bir].size) {
@@ -346,6 +844,8 @@ static int socemu_ep_get_msix(struct pci_epc *epc, u8 func_no, u8 vfunc_no)
 /* The memory write of an MSI or MSI-X message, checked like a TLP would be. */
 static int socemu_ep_send_msg(struct socemu_ep *ep, u64 addr, u32 data)
 {
+	unsigned int free;
+
 	if (!(socemu_ep_rd(ep, SOCEMU_PCI_COMMAND) & PCI_COMMAND_MASTER)) {
 		dev_err_ratelimited(ep->dev, "interrupt: the RC has not enabled bus mastering\n");
 		return -EIO;
@@ -354,6 +854,17 @@ static int socemu_ep_send_msg(struct socemu_ep *ep, u64 addr, u32 data)
 		dev_err_ratelimited(ep->dev, "interrupt: the RC programmed address %#llx data %#x, which reach no interrupt controller\n",
 				    addr, data);
 		return -EINVAL;
+	}
+	if (ep->prof->irq_window) {
+		/* The message goes out through a window, taken and freed. */
+		mutex_lock(&ep->win_lock);
+		free = socemu_ep_free_windows(ep);
+		mutex_unlock(&ep->win_lock);
+		if (!free) {
+			dev_err_ratelimited(ep->dev, "interrupt: no free outbound window for the message (all %u in use)\n",
+					    ep->prof->nr_windows);
+			return -EINVAL;
+		}
 	}
 	socemu_ep_wr(ep, SOCEMU_PCI_MSI_PENDING(data), 1);
 	socemu_ep_ring(ep, SOCEMU_PCI_VEC_IRQ);
@@ -431,6 +942,11 @@ static int socemu_ep_raise_irq(struct pci_epc *epc, u8 func_no, u8 vfunc_no,
 
 	switch (type) {
 	case PCI_IRQ_INTX:
+		if (!ep->prof->intx) {
+			dev_err_ratelimited(ep->dev, "INTx: not on %s\n",
+					    ep->prof->part);
+			return -EINVAL;
+		}
 		if (!(socemu_ep_rd(ep, SOCEMU_PCI_MISC) >> 8 & 0xff))
 			return -EINVAL;
 		if (socemu_ep_rd(ep, SOCEMU_PCI_COMMAND) &
@@ -449,11 +965,15 @@ static int socemu_ep_raise_irq(struct pci_epc *epc, u8 func_no, u8 vfunc_no,
 	}
 }
 
-/* Work out whether the link is up and tell the functions if that changed. */
+/*
+ * Work out whether the link is up, log it if that changed, and tell the
+ * functions if the profile's controller notifies link changes.
+ */
 static void socemu_ep_link_work(struct work_struct *work)
 {
 	struct socemu_ep *ep = container_of(work, struct socemu_ep, link_work);
 	bool rc = socemu_ep_rd(ep, SOCEMU_PCI_RC_STATE) & SOCEMU_PCI_RC_PRESENT;
+	bool notify = ep->prof->features.linkup_notifier;
 	u32 gen = socemu_ep_rd(ep, SOCEMU_PCI_RC_GEN);
 	bool down = false, up = false;
 
@@ -471,11 +991,13 @@ static void socemu_ep_link_work(struct work_struct *work)
 
 	if (down) {
 		dev_info(ep->dev, "link down\n");
-		pci_epc_linkdown(ep->epc);
+		if (notify)
+			pci_epc_linkdown(ep->epc);
 	}
 	if (up) {
 		dev_info(ep->dev, "link up (root complex generation %u)\n", gen);
-		pci_epc_linkup(ep->epc);
+		if (notify)
+			pci_epc_linkup(ep->epc);
 	}
 }
 
@@ -505,68 +1027,69 @@ static void socemu_ep_stop(struct pci_epc *epc)
 }
 
 /*
- * The doorbell is a BAR that the host bridge maps onto the RC's own
+ * The doorbell is BAR 5, which the host bridge maps onto the RC's own
  * doorbell device: the RC's write there rings this end on
- * SOCEMU_PCI_VEC_DB.
+ * SOCEMU_PCI_VEC_DB, which raises ep->db_irq. It is set up when a function
+ * first asks, unless that function uses BAR 5 (or BAR 4 as a 64-bit BAR):
+ * then it is in no BAR, and the function cannot use it.
  */
-static int socemu_ep_alloc_doorbell(struct pci_epc *epc, u8 func_no,
-				    u8 vfunc_no, void (*handler)(void *data),
-				    void *data, struct pci_epc_doorbell *db)
+static int socemu_ep_get_aux_resources(struct pci_epc *epc, u8 func_no,
+				       u8 vfunc_no,
+				       struct pci_epc_aux_resource *res,
+				       int num_res)
 {
 	struct socemu_ep *ep = epc_get_drvdata(epc);
-	int ret = 0;
+	enum pci_barno bar = SOCEMU_EP_DB_BAR;
+	u32 bar4;
 
-	if (no_doorbell)
+	if (!ep->prof->doorbell)
 		return -EOPNOTSUPP;
+	if (num_res < 1)
+		return 1;
+
 	mutex_lock(&ep->lock);
-	if (ep->db_fn || ep->bar[SOCEMU_EP_DB_BAR].valid) {
-		ret = -EBUSY;
-		goto out;
+	bar4 = socemu_ep_rd(ep, SOCEMU_PCI_BAR(BAR_4) + SOCEMU_PCI_BAR_FLAGS);
+	if (ep->bar[SOCEMU_EP_DB_BAR].valid ||
+	    (ep->bar[BAR_4].valid && (bar4 & PCI_BASE_ADDRESS_MEM_TYPE_64))) {
+		bar = NO_BAR;
+	} else if (!ep->db_bar) {
+		socemu_ep_publish_bar(ep, SOCEMU_EP_DB_BAR,
+				      SOCEMU_PCI_BAR_VALID |
+				      SOCEMU_PCI_BAR_DOORBELL,
+				      SOCEMU_PCI_DB_SIZE, 0);
+		ep->db_bar = true;
 	}
-	spin_lock_irq(&ep->db_lock);
-	ep->db_fn = handler;
-	ep->db_data = data;
-	spin_unlock_irq(&ep->db_lock);
-	socemu_ep_publish_bar(ep, SOCEMU_EP_DB_BAR,
-			      SOCEMU_PCI_BAR_VALID | SOCEMU_PCI_BAR_DOORBELL,
-			      SOCEMU_PCI_DB_SIZE, 0);
-	db->bar = SOCEMU_EP_DB_BAR;
-	db->offset = SOCEMU_PCI_DB_REG;
-	db->data = socemu_doorbell_id(ep->db) << 16 | SOCEMU_PCI_VEC_DB;
-out:
 	mutex_unlock(&ep->lock);
-	return ret;
-}
 
-static void socemu_ep_free_doorbell(struct pci_epc *epc, u8 func_no,
-				    u8 vfunc_no)
-{
-	struct socemu_ep *ep = epc_get_drvdata(epc);
-
-	mutex_lock(&ep->lock);
-	if (ep->db_fn)
-		socemu_ep_publish_bar(ep, SOCEMU_EP_DB_BAR, 0, 0, 0);
-	/* The handler runs under db_lock: once cleared, it is not called. */
-	spin_lock_irq(&ep->db_lock);
-	ep->db_fn = NULL;
-	ep->db_data = NULL;
-	spin_unlock_irq(&ep->db_lock);
-	mutex_unlock(&ep->lock);
+	memset(res, 0, sizeof(*res));
+	res->type = PCI_EPC_AUX_DOORBELL_MMIO;
+	/* There is no register on this side: where the RC reaches it. */
+	res->phys_addr = SOCEMU_PCI_DB_BUS;
+	res->size = SOCEMU_PCI_DB_SIZE;
+	res->bar = bar;
+	res->bar_offset = SOCEMU_PCI_DB_REG;
+	res->u.db_mmio.irq = ep->db_irq;
+	res->u.db_mmio.data = socemu_doorbell_id(ep->db) << 16 |
+			      SOCEMU_PCI_VEC_DB;
+	return 1;
 }
 
 static const struct pci_epc_features *
 socemu_ep_get_features(struct pci_epc *epc, u8 func_no, u8 vfunc_no)
 {
-	return &socemu_ep_features;
+	struct socemu_ep *ep = epc_get_drvdata(epc);
+
+	return &ep->prof->features;
 }
 
 static const struct pci_epc_ops socemu_ep_ops = {
 	.write_header	= socemu_ep_write_header,
 	.set_bar	= socemu_ep_set_bar,
 	.clear_bar	= socemu_ep_clear_bar,
-	.align_addr	= socemu_ep_align_addr,
 	.map_addr	= socemu_ep_map_addr,
-	/* No unmap_addr: the translation is fixed, nothing to tear down. */
+	/* No unmap_addr: map_addr() never maps anything. */
+	.mem_map	= socemu_ep_mem_map,
+	.mem_unmap	= socemu_ep_mem_unmap,
 	.set_msi	= socemu_ep_set_msi,
 	.get_msi	= socemu_ep_get_msi,
 	.set_msix	= socemu_ep_set_msix,
@@ -575,8 +1098,7 @@ static const struct pci_epc_ops socemu_ep_ops = {
 	.start		= socemu_ep_start,
 	.stop		= socemu_ep_stop,
 	.get_features	= socemu_ep_get_features,
-	.alloc_doorbell	= socemu_ep_alloc_doorbell,
-	.free_doorbell	= socemu_ep_free_doorbell,
+	.get_aux_resources = socemu_ep_get_aux_resources,
 	/*
 	 * No .owner: the endpoint core would take a reference on it for the
 	 * controller's configfs directory, which lives as long as the
@@ -590,45 +1112,167 @@ static void socemu_ep_doorbell(struct socemu_doorbell *db,
 {
 	struct socemu_ep *ep = data;
 
-	if (vector == SOCEMU_PCI_VEC_STATE) {
+	if (vector == SOCEMU_PCI_VEC_STATE)
 		schedule_work(&ep->link_work);
-	} else if (vector == SOCEMU_PCI_VEC_DB) {
-		spin_lock(&ep->db_lock);
-		if (ep->db_fn)
-			ep->db_fn(ep->db_data);
-		spin_unlock(&ep->db_lock);
-	}
+	else if (vector == SOCEMU_PCI_VEC_DB && ep->db_irq)
+		generic_handle_irq(ep->db_irq);
 }
 
-static void socemu_ep_put_windows(struct socemu_ep *ep)
-{
-	while (ep->nwin)
-		socemu_window_put(ep->win[--ep->nwin]);
-}
-
-static int socemu_ep_get_windows(struct socemu_ep *ep)
+static const struct socemu_ep_profile *socemu_ep_find_profile(const char *name)
 {
 	unsigned int i;
 
-	ep->win_size = U64_MAX;
-	for (i = 0; i < nr_windows; i++) {
-		struct socemu_window *win = socemu_window_get(first_window + i);
-		u64 size;
+	for (i = 0; i < ARRAY_SIZE(socemu_ep_profiles); i++)
+		if (sysfs_streq(name, socemu_ep_profiles[i].name))
+			return &socemu_ep_profiles[i];
+	return NULL;
+}
 
-		if (IS_ERR(win)) {
-			dev_err(ep->dev, "window %u: %pe\n", first_window + i,
-				win);
-			socemu_ep_put_windows(ep);
-			return PTR_ERR(win);
-		}
-		ep->win[ep->nwin++] = win;
-		size = socemu_window_size(win);
-		ep->mem[i].phys_base = socemu_window_phys(win);
-		ep->mem[i].size = size;
-		ep->mem[i].page_size = size;
-		ep->win_size = min(ep->win_size, size);
-	}
+/*
+ * The Linux interrupt the doorbell raises, for the functions to request;
+ * the doorbell's handler raises it from hard interrupt context.
+ */
+static int socemu_ep_get_db_irq(struct socemu_ep *ep)
+{
+	int irq = irq_alloc_desc(NUMA_NO_NODE);
+
+	if (irq < 0)
+		return irq;
+	irq_set_chip_and_handler_name(irq, &dummy_irq_chip, handle_simple_irq,
+				      "socemu-ep-doorbell");
+	irq_modify_status(irq, IRQ_NOREQUEST | IRQ_NOPROBE, 0);
+	ep->db_irq = irq;
 	return 0;
+}
+
+static void socemu_ep_put_db_irq(struct socemu_ep *ep)
+{
+	if (!ep->db_irq)
+		return;
+	irq_set_chip_and_handler(ep->db_irq, NULL, NULL);
+	irq_free_desc(ep->db_irq);
+	ep->db_irq = 0;
+}
+
+/* Unmap what functions left mapped, and free the outbound region. */
+static void socemu_ep_put_region(struct socemu_ep *ep)
+{
+	unsigned int i;
+
+	mutex_lock(&ep->win_lock);
+	for (i = 0; i < ep->prof->nr_windows; i++) {
+		struct socemu_ep_win *w = &ep->win[i];
+
+		if (!w->virt)
+			continue;
+		dev_err(ep->dev, "window %u (PCI %#llx+%#llx) still mapped at removal\n",
+			i, w->pci_addr, w->size);
+		socemu_window_unmap(ep->alias, w->virt);
+		w->virt = NULL;
+	}
+	for (i = 0; i < ep->prof->nr_ap; i++) {
+		bitmap_free(ep->ap_map[i]);
+		ep->ap_map[i] = NULL;
+	}
+	mutex_unlock(&ep->win_lock);
+}
+
+/*
+ * The outbound region's allocation maps, with what the controller's
+ * driver takes at probe already taken.
+ */
+static int socemu_ep_get_region(struct socemu_ep *ep)
+{
+	const struct socemu_ep_profile *prof = ep->prof;
+	struct socemu_ep_win reserved;
+	unsigned int i;
+	int ret = 0;
+
+	mutex_lock(&ep->win_lock);
+	for (i = 0; i < prof->nr_ap; i++) {
+		ep->ap_pages[i] = prof->ap[i].size / prof->ap[i].page_size;
+		ep->ap_map[i] = bitmap_zalloc(ep->ap_pages[i], GFP_KERNEL);
+		if (!ep->ap_map[i]) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	if (prof->reserved)
+		ret = socemu_ep_region_alloc(ep, prof->reserved, &reserved);
+out:
+	mutex_unlock(&ep->win_lock);
+	if (ret)
+		socemu_ep_put_region(ep);
+	return ret;
+}
+
+/* @n bytes as "128 MiB", "64 KiB" or "256 B", into @buf. */
+static const char *socemu_ep_size(char *buf, size_t len, u64 n)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB" };
+	unsigned int u = 0;
+
+	while (u + 1 < ARRAY_SIZE(unit) && n >= SZ_1K && !(n % SZ_1K)) {
+		n /= SZ_1K;
+		u++;
+	}
+	snprintf(buf, len, "%llu %s", n, unit[u]);
+	return buf;
+}
+
+/* What the profile's controller is, in two lines of the log. */
+static void socemu_ep_log_profile(struct socemu_ep *ep)
+{
+	const struct socemu_ep_profile *prof = ep->prof;
+	const struct pci_epc_features *f = &prof->features;
+	char region[160], bars[PCI_STD_NUM_BARS][32], dma[48];
+	char s1[16], s2[16], s3[16];
+	size_t len = 0;
+	unsigned int i;
+
+	for (i = 0; i < prof->nr_ap; i++)
+		len += scnprintf(region + len, sizeof(region) - len, "%s%s in %s pages",
+				 i ? ", " : "",
+				 socemu_ep_size(s1, sizeof(s1), prof->ap[i].size),
+				 socemu_ep_size(s2, sizeof(s2), prof->ap[i].page_size));
+	if (prof->reserved)
+		scnprintf(region + len, sizeof(region) - len, ", %s reserved",
+			  socemu_ep_size(s1, sizeof(s1), prof->reserved));
+
+	if (prof->whole_ram)
+		dev_info(ep->dev, "profile %s (%s): %u outbound windows, each all of root complex RAM (%s)\n",
+			 prof->name, prof->part, prof->nr_windows,
+			 socemu_ep_size(s1, sizeof(s1), ep->ram_size));
+	else
+		dev_info(ep->dev, "profile %s (%s): %u outbound windows%s, %s %s, up to %s, from an outbound region of %s\n",
+			 prof->name, prof->part, prof->nr_windows,
+			 prof->irq_window ? " (MSI writes borrow one)" : "",
+			 prof->pow2 ? "naturally aligned powers of two from" :
+				      "base and limit in granules of",
+			 socemu_ep_size(s2, sizeof(s2), prof->granule),
+			 socemu_ep_size(s3, sizeof(s3), prof->max_size),
+			 region);
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		const struct pci_epc_bar_desc *b = &f->bar[i];
+		const char *w = b->only_64bit ? " 64-bit" : "";
+
+		if (b->type == BAR_RESERVED)
+			snprintf(bars[i], sizeof(bars[i]), "reserved");
+		else if (b->type == BAR_FIXED)
+			snprintf(bars[i], sizeof(bars[i]), "fixed %llu B%s",
+				 b->fixed_size, w);
+		else
+			snprintf(bars[i], sizeof(bars[i]), "programmable%s", w);
+	}
+	snprintf(dma, sizeof(dma), "%u read, %u write", prof->dma_rd,
+		 prof->dma_wr);
+	dev_info(ep->dev, "profile %s: BAR0 %s, BAR1 %s, BAR2 %s, BAR3 %s, BAR4 %s, BAR5 %s; align %zu; INTx %s, MSI %s, MSI-X %s; link-up notification %s; doorbell %s; DMA channels %s\n",
+		 prof->name, bars[0], bars[1], bars[2], bars[3], bars[4],
+		 bars[5], f->align, str_yes_no(prof->intx),
+		 str_yes_no(f->msi_capable), str_yes_no(f->msix_capable),
+		 str_yes_no(f->linkup_notifier), str_yes_no(prof->doorbell),
+		 dma);
 }
 
 /*
@@ -656,14 +1300,17 @@ static void socemu_ep_init_region(struct socemu_ep *ep)
 static int socemu_ep_probe(struct platform_device *pdev)
 {
 	struct device *dev = &pdev->dev;
-	struct pci_epc_mem_window *mem;
+	const struct socemu_ep_profile *prof;
 	struct socemu_ep *ep;
 	size_t shm_size;
+	u64 region;
+	unsigned int i;
 	int ret;
 
-	if (!nr_windows || nr_windows > SOCEMU_EP_MAX_WINDOWS) {
-		dev_err(dev, "nr_windows=%u: must be 1 to %d\n", nr_windows,
-			SOCEMU_EP_MAX_WINDOWS);
+	prof = socemu_ep_find_profile(profile);
+	if (!prof) {
+		dev_err(dev, "profile=%s: unknown; one of j721e, imx8, rcar, generous\n",
+			profile);
 		return -EINVAL;
 	}
 
@@ -671,8 +1318,9 @@ static int socemu_ep_probe(struct platform_device *pdev)
 	if (!ep)
 		return -ENOMEM;
 	ep->dev = dev;
+	ep->prof = prof;
 	mutex_init(&ep->lock);
-	spin_lock_init(&ep->db_lock);
+	mutex_init(&ep->win_lock);
 	INIT_WORK(&ep->link_work, socemu_ep_link_work);
 
 	/* The functions allocate BAR memory with dma_alloc_coherent(). */
@@ -693,20 +1341,54 @@ static int socemu_ep_probe(struct platform_device *pdev)
 		goto put_db;
 	}
 
-	ret = socemu_ep_get_windows(ep);
-	if (ret)
+	ep->alias = socemu_window_get(first_window);
+	if (IS_ERR(ep->alias)) {
+		ret = PTR_ERR(ep->alias);
+		dev_err(dev, "window %u: %pe\n", first_window, ep->alias);
 		goto put_db;
+	}
+	ep->alias_phys = socemu_window_phys(ep->alias);
+	ep->ram_size = socemu_window_size(ep->alias);
+
+	ret = socemu_ep_get_region(ep);
+	if (ret)
+		goto put_alias;
+
+	if (prof->doorbell) {
+		ret = socemu_ep_get_db_irq(ep);
+		if (ret)
+			goto put_region;
+	}
+
+	/* The engine reaches RC memory by bus address, through the alias. */
+	if (prof->dma_rd + prof->dma_wr) {
+		ep->edma = socemu_edma_create(dev, ep->alias_phys, ep->ram_size,
+					      prof->dma_rd, prof->dma_wr);
+		if (IS_ERR(ep->edma)) {
+			ret = PTR_ERR(ep->edma);
+			ep->edma = NULL;
+			goto put_db_irq;
+		}
+	}
 
 	ep->epc = pci_epc_create(dev, &socemu_ep_ops);
 	if (IS_ERR(ep->epc)) {
 		ret = PTR_ERR(ep->epc);
-		goto put_windows;
+		goto put_edma;
 	}
 	ep->epc->max_functions = 1;
 	epc_set_drvdata(ep->epc, ep);
 
-	mem = ep->mem;
-	ret = pci_epc_multi_mem_init(ep->epc, mem, ep->nwin);
+	/*
+	 * For pci_epc_mem_alloc_addr() alone: map_addr() refuses whatever it
+	 * hands out. As large as the outbound region, within the alias.
+	 */
+	region = 0;
+	for (i = 0; i < prof->nr_ap; i++)
+		region += prof->ap[i].size;
+	if (!region || region > ep->ram_size)
+		region = ep->ram_size;
+	ret = pci_epc_mem_init(ep->epc, ep->alias_phys, region, PAGE_SIZE);
 	if (ret)
 		goto destroy;
 
@@ -714,15 +1396,23 @@ static int socemu_ep_probe(struct platform_device *pdev)
 	socemu_ep_init_region(ep);
 	socemu_doorbell_set_handler(ep->db, socemu_ep_doorbell, ep);
 	pci_epc_init_notify(ep->epc);
-	dev_info(dev, "%u outbound windows of %llu MiB, doorbell %u (peer id %u)\n",
-		 ep->nwin, ep->win_size >> 20, doorbell,
+	socemu_ep_log_profile(ep);
+	dev_info(dev, "outbound alias: window %u onto %llu MiB of root complex RAM; doorbell %u (peer id %u)\n",
+		 first_window, ep->ram_size >> 20, doorbell,
 		 socemu_doorbell_id(ep->db));
 	return 0;
 
 destroy:
 	pci_epc_destroy(ep->epc);
-put_windows:
-	socemu_ep_put_windows(ep);
+put_edma:
+	if (ep->edma)
+		socemu_edma_destroy(ep->edma);
+put_db_irq:
+	socemu_ep_put_db_irq(ep);
+put_region:
+	socemu_ep_put_region(ep);
+put_alias:
+	socemu_window_put(ep->alias);
 put_db:
 	socemu_doorbell_put(ep->db);
 	return ret;
@@ -742,7 +1432,11 @@ static void socemu_ep_remove(struct platform_device *pdev)
 	socemu_ep_ring(ep, SOCEMU_PCI_VEC_STATE);
 	pci_epc_mem_exit(ep->epc);
 	pci_epc_destroy(ep->epc);
-	socemu_ep_put_windows(ep);
+	if (ep->edma)
+		socemu_edma_destroy(ep->edma);
+	socemu_ep_put_db_irq(ep);
+	socemu_ep_put_region(ep);
+	socemu_window_put(ep->alias);
 	socemu_doorbell_put(ep->db);
 }
 

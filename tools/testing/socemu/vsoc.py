@@ -99,11 +99,12 @@ def split_test(spec):
 class Boot:
     """One boot of one topology, with the tests each VM runs."""
 
-    def __init__(self, name, topology, vms, expect=()):
+    def __init__(self, name, topology, vms, expect=(), profile=None):
         self.name = name
         self.topology = topology
         self.vms = vms          # role -> [[test@limit, ...], ...], a list a boot
         self.expect = list(expect)  # what the runner must catch (self-test)
+        self.profile = profile  # the emulated EP controller's, or default
 
     @property
     def cores(self):
@@ -122,10 +123,16 @@ def read_plan(path):
             name, topology = line[0], line[1]
             vms = {}
             expect = []
+            profile = None
             for spec in line[2:]:
                 role, _, tests = spec.partition('=')
                 if role == 'expect':
                     expect = tests.split(',')
+                    continue
+                if role == 'profile':
+                    if not re.fullmatch(r'[a-z0-9_]+', tests):
+                        sys.exit(f'{path}:{lineno}: bad profile {tests!r}')
+                    profile = tests
                     continue
                 # "a,b+c": the VM runs a and b, reboots, then runs c.
                 vms[role] = [[t for t in seg.split(',') if t]
@@ -139,7 +146,7 @@ def read_plan(path):
             want = {'one': 1, 'two': 2}.get(topology)
             if want is None or len(vms) != want:
                 sys.exit(f'{path}:{lineno}: topology {topology} with {len(vms)} VMs')
-            boots.append(Boot(name, topology, vms, expect))
+            boots.append(Boot(name, topology, vms, expect, profile))
     return boots
 
 
@@ -297,6 +304,9 @@ class BootRun:
         append = (f'vsoc.role={role} vsoc.tests={",".join(tests)} '
                   f'vsoc.timeout={DEFAULT_LIMIT} '
                   f'vsoc.scale={round(self.scale * 100)}')
+        if self.boot.profile:
+            # modprobe takes module options from the command line.
+            append += f' pcie_socemu_ep.profile={self.boot.profile}'
         cmd = qemu_cmd(self.kernel, self.initrd, self.shm[role],
                        self.shm[peer], self.server,
                        2 if self.boot.topology == 'one' else 1,
