@@ -11,10 +11,17 @@
  * string to /sys/kernel/debug/vhost_test_client/<device>/config changes
  * its config space, which the driver side is told about.  The driver side
  * peer is virtio_vhost_test.
+ *
+ * With feature bit 3 (VTC_F_ECHO) it serves one queue: each buffer's
+ * readable bytes come back in its writable part, every byte XORed with
+ * 0x5a, so a test can tell the device's copy from stale memory.  The
+ * driver side posts buffers spread over its memory, which is how the
+ * transports' windows are tested.
  */
 
 #include <linux/debugfs.h>
 #include <linux/module.h>
+#include <linux/workqueue.h>
 #include <linux/slab.h>
 #include <linux/vhost_bus.h>
 #include <linux/virtio_config.h>
@@ -22,6 +29,15 @@
 /* Outside the range of virtio device ids in use. */
 #define VHOST_TEST_DEVICE_ID	0xfff0
 #define VTC_CONFIG_LEN		16
+#define VTC_F_ECHO		3
+#define VTC_ECHO_MAX		PAGE_SIZE
+
+struct vtc {
+	struct vhost_vq *vq;
+	struct work_struct work;
+	struct vhost_buf buf;
+	u8 *data;
+};
 
 static struct dentry *vtc_debugfs;
 
@@ -46,14 +62,57 @@ static const struct file_operations vtc_config_fops = {
 	.write = vtc_config_write,
 };
 
+/* Echo every buffer the driver side made available. */
+static void vtc_echo_work(struct work_struct *work)
+{
+	struct vtc *vtc = container_of(work, struct vtc, work);
+	ssize_t n;
+	int ret, i;
+
+	do {
+		vhost_vq_disable_cb(vtc->vq);
+		while ((ret = vhost_vq_get_buf(vtc->vq, &vtc->buf)) > 0) {
+			n = vhost_buf_pull(&vtc->buf, vtc->data, VTC_ECHO_MAX);
+			for (i = 0; i < n; i++)
+				vtc->data[i] ^= 0x5a;
+			if (n < 0 || vhost_buf_push(&vtc->buf, vtc->data, n) < 0 ||
+			    vhost_vq_put_buf(vtc->vq, &vtc->buf)) {
+				vhost_buf_release(&vtc->buf);
+				return;
+			}
+			vhost_buf_release(&vtc->buf);
+		}
+		vhost_vq_kick(vtc->vq);
+		if (ret < 0)
+			return;
+	} while (!vhost_vq_enable_cb(vtc->vq));
+}
+
+static void vtc_echo_kicked(struct vhost_vq *vq)
+{
+	struct vtc *vtc = vhost_get_drvdata(vq->vdev);
+
+	schedule_work(&vtc->work);
+}
+
 static int vtc_probe(struct vhost_device *vdev)
 {
 	static const char config[VTC_CONFIG_LEN] = "vhost-test";
 	struct dentry *dir;
+	struct vtc *vtc;
 	int ret;
 
+	vtc = devm_kzalloc(&vdev->dev, sizeof(*vtc), GFP_KERNEL);
+	if (!vtc)
+		return -ENOMEM;
+	vtc->data = devm_kzalloc(&vdev->dev, VTC_ECHO_MAX, GFP_KERNEL);
+	if (!vtc->data)
+		return -ENOMEM;
+	INIT_WORK(&vtc->work, vtc_echo_work);
+	vhost_buf_init(&vtc->buf);
+	vhost_set_drvdata(vdev, vtc);
 	vhost_set_features(vdev, BIT_ULL(VIRTIO_F_VERSION_1) | BIT_ULL(0) |
-			   BIT_ULL(1));
+			   BIT_ULL(1) | BIT_ULL(VTC_F_ECHO));
 	ret = vhost_set_config(vdev, 0, config, sizeof(config));
 	if (ret)
 		return ret;
@@ -78,12 +137,29 @@ static int vtc_validate_features(struct vhost_device *vdev, u64 features)
 
 static int vtc_start(struct vhost_device *vdev)
 {
+	static vhost_vq_callback_t *callbacks[] = { vtc_echo_kicked };
+	static const char * const names[] = { "echo" };
+	struct vtc *vtc = vhost_get_drvdata(vdev);
+	int ret;
+
 	dev_info(&vdev->dev, "started, features %#llx\n", vdev->negotiated);
+	vtc->vq = NULL;
+	if (!vhost_has_feature(vdev, VTC_F_ECHO))
+		return 0;
+	ret = vhost_create_vqs(vdev, 1, callbacks, names, &vtc->vq);
+	if (ret)
+		return ret;
+	/* Buffers may have been posted before the queue existed. */
+	schedule_work(&vtc->work);
 	return 0;
 }
 
 static void vtc_stop(struct vhost_device *vdev)
 {
+	struct vtc *vtc = vhost_get_drvdata(vdev);
+
+	cancel_work_sync(&vtc->work);
+	vhost_buf_release(&vtc->buf);
 	dev_info(&vdev->dev, "stopped\n");
 }
 

@@ -8,10 +8,15 @@
  * this driver registers a virtio device for it, so stock virtio drivers
  * run on top with their rings in root complex memory.
  *
- * The function has no PCI ID of its own: bind this driver with new_id to
- * the vendor and device ID the board vendor gave the function in configfs.
- * Probe checks the magic and version of the register block and refuses
- * anything else.
+ * The function has no PCI ID of its own: the board gives it one in
+ * configfs. The driver matches its class code (VIRTIO_PCI_EPF_CLASS), so it
+ * loads and binds by itself whatever the IDs; probe finds the register
+ * block in the first memory BAR that starts with the magic, checks the
+ * version and refuses anything else.
+ *
+ * Before its first command the driver announces itself with a new epoch
+ * and waits, bounded, for the device to acknowledge it: the device then
+ * forgot any earlier driver (one that ran before a reboot of this side).
  *
  * Actions that need the device (status, queue enable, config writes) are
  * commands: written to the mailbox, answered by the device. The device is
@@ -22,17 +27,24 @@
  * context, as with remoteproc, because stock drivers such as
  * virtio_rpmsg_bus take mutexes in them.
  *
+ * The device is untrusted: a doorbell outside its BARs is refused, sizes
+ * are clamped, and a config generation that stays odd or never settles
+ * breaks the device after a bounded time instead of looping.
+ *
  * Locking: vpe->cmd_lock (a mutex) serialises commands; the virtio core
  * serialises status changes and queue setup; the interrupt handlers only
- * read the ISR words and hand over to virtio.
+ * read the ISR words and hand over to virtio. vpe->gen_lock (a spinlock)
+ * protects the generation bookkeeping, which may be read in any context.
  */
 
 #include <linux/delay.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
+#include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/virtio.h>
 #include <linux/virtio_config.h>
@@ -48,10 +60,15 @@ struct vpe_vq {
 	bool irq;			/* its own MSI-X vector is requested */
 };
 
+/* Bounds on a config generation that does not settle. */
+#define VPE_GEN_ODD_US		10000
+#define VPE_GEN_CHANGES_MAX	64
+
 struct virtio_pci_epf {
 	struct virtio_device vdev;
 	struct pci_dev *pdev;
 	void __iomem *reg;
+	int bar;			/* of the register block */
 	void __iomem *db;		/* doorbell, or NULL */
 	u32 db_data;
 	unsigned int config_size;
@@ -67,6 +84,10 @@ struct virtio_pci_epf {
 	 */
 	bool broken;
 	u8 status;
+
+	spinlock_t gen_lock;		/* protects the two fields below */
+	u32 gen;			/* last even generation read */
+	unsigned int gen_changes;	/* reads in a row that found a new one */
 
 	bool msix;
 	unsigned int nvectors;		/* allocated; vector 0 is requested */
@@ -191,9 +212,54 @@ static void vpe_set(struct virtio_device *vdev, unsigned int offset,
 	}
 }
 
+static void vpe_set_broken(struct virtio_pci_epf *vpe, const char *why)
+{
+	if (!READ_ONCE(vpe->broken))
+		dev_err(&vpe->pdev->dev, "%s: device broken\n", why);
+	WRITE_ONCE(vpe->broken, true);
+	virtio_break_device(&vpe->vdev);
+}
+
+/*
+ * The device makes the generation odd while it changes config space. The
+ * virtio core reads config until the generation before and after agree,
+ * with no bound of its own: an odd generation is waited out for at most
+ * VPE_GEN_ODD_US, and a generation that is new on more than
+ * VPE_GEN_CHANGES_MAX reads in a row breaks the device. A broken device's
+ * generation stands still, so every reader ends.
+ */
 static u32 vpe_generation(struct virtio_device *vdev)
 {
-	return vpe_rd(to_vpe(vdev), VIRTIO_PCI_EPF_CONFIG_GEN);
+	struct virtio_pci_epf *vpe = to_vpe(vdev);
+	u64 deadline = ktime_get_ns() + VPE_GEN_ODD_US * NSEC_PER_USEC;
+	unsigned long flags;
+	bool settled;
+	u32 gen;
+
+	for (;;) {
+		if (READ_ONCE(vpe->broken))
+			return READ_ONCE(vpe->gen);
+		gen = vpe_rd(vpe, VIRTIO_PCI_EPF_CONFIG_GEN);
+		if (!(gen & 1))
+			break;
+		if (ktime_get_ns() > deadline) {
+			vpe_set_broken(vpe, "config generation stays odd");
+			return READ_ONCE(vpe->gen);
+		}
+		/* Config may be read in atomic context: no sleep. */
+		cpu_relax();
+	}
+	spin_lock_irqsave(&vpe->gen_lock, flags);
+	if (gen == vpe->gen)
+		vpe->gen_changes = 0;
+	else if (++vpe->gen_changes <= VPE_GEN_CHANGES_MAX)
+		WRITE_ONCE(vpe->gen, gen);
+	settled = vpe->gen_changes <= VPE_GEN_CHANGES_MAX;
+	spin_unlock_irqrestore(&vpe->gen_lock, flags);
+	if (settled)
+		return gen;
+	vpe_set_broken(vpe, "config generation never settles");
+	return READ_ONCE(vpe->gen);
 }
 
 static u8 vpe_get_status(struct virtio_device *vdev)
@@ -490,17 +556,79 @@ static int vpe_map_doorbell(struct virtio_pci_epf *vpe)
 
 	if (bar == VIRTIO_PCI_EPF_DB_NONE)
 		return 0;
-	if (bar >= PCI_STD_NUM_BARS || !(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) ||
-	    off % 4 || off > pci_resource_len(pdev, bar) - 4) {
+	if (bar >= PCI_STD_NUM_BARS ||
+	    !(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) ||
+	    pci_resource_len(pdev, bar) < 4 || off % 4 ||
+	    off > pci_resource_len(pdev, bar) - 4) {
 		dev_err(&pdev->dev, "doorbell at BAR%u+%#x is not in a memory BAR\n",
 			bar, off);
 		return -EINVAL;
 	}
-	vpe->db = pcim_iomap(pdev, bar, 0);
-	if (!vpe->db)
-		return -ENOMEM;
-	vpe->db += off;
+	if (bar == vpe->bar) {
+		vpe->db = vpe->reg + off;
+	} else {
+		vpe->db = pcim_iomap(pdev, bar, 0);
+		if (!vpe->db)
+			return -ENOMEM;
+		vpe->db += off;
+	}
 	vpe->db_data = vpe_rd(vpe, VIRTIO_PCI_EPF_DB_DATA);
+	return 0;
+}
+
+/* The first memory BAR that starts with the magic holds the registers. */
+static int vpe_find_registers(struct pci_dev *pdev, void __iomem **regp)
+{
+	void __iomem *reg;
+	u32 magic, version;
+	int bar;
+
+	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
+		if (!(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) ||
+		    pci_resource_len(pdev, bar) < VIRTIO_PCI_EPF_BAR_SIZE)
+			continue;
+		reg = pcim_iomap(pdev, bar, VIRTIO_PCI_EPF_BAR_SIZE);
+		if (!reg)
+			continue;
+		magic = ioread32(reg + VIRTIO_PCI_EPF_MAGIC_OFF);
+		version = ioread32(reg + VIRTIO_PCI_EPF_VERSION_OFF);
+		if (magic == VIRTIO_PCI_EPF_MAGIC &&
+		    version == VIRTIO_PCI_EPF_VERSION) {
+			*regp = reg;
+			return bar;
+		}
+		if (magic == VIRTIO_PCI_EPF_MAGIC)
+			dev_err(&pdev->dev, "BAR%d: version %u, this driver speaks version %d\n",
+				bar, version, VIRTIO_PCI_EPF_VERSION);
+		pcim_iounmap(pdev, reg);
+	}
+	dev_err(&pdev->dev, "no BAR holds a version %d virtio endpoint function register block\n",
+		VIRTIO_PCI_EPF_VERSION);
+	return -ENODEV;
+}
+
+/*
+ * Announce this driver with a new epoch and wait, bounded, for the device
+ * to acknowledge it: it then dropped what an earlier driver set up and
+ * answers commands from the current sequence number on.
+ */
+static int vpe_announce(struct virtio_pci_epf *vpe)
+{
+	u32 old = vpe_rd(vpe, VIRTIO_PCI_EPF_DRIVER_EPOCH);
+	u32 epoch;
+
+	do {
+		epoch = get_random_u32() | 1;
+	} while (epoch == old);
+	vpe_wr(vpe, VIRTIO_PCI_EPF_DRIVER_EPOCH, epoch);
+	if (vpe->db)
+		iowrite32(vpe->db_data, vpe->db);
+	if (vpe_wait(vpe, VIRTIO_PCI_EPF_EPOCH_ACK, epoch)) {
+		dev_err(&vpe->pdev->dev, "the endpoint did not acknowledge this driver in %u ms\n",
+			cmd_timeout_ms);
+		return -ENODEV;
+	}
+	vpe->seq = vpe_rd(vpe, VIRTIO_PCI_EPF_CMD_SEQ);
 	return 0;
 }
 
@@ -508,28 +636,15 @@ static int vpe_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct virtio_pci_epf *vpe;
 	void __iomem *reg;
-	u32 magic, version, device;
-	int ret;
+	u32 device;
+	int bar, ret;
 
 	ret = pcim_enable_device(pdev);
 	if (ret)
 		return ret;
-	if (pci_resource_len(pdev, 0) < VIRTIO_PCI_EPF_BAR_SIZE) {
-		dev_err(&pdev->dev, "BAR 0 of %llu bytes cannot hold the registers\n",
-			(u64)pci_resource_len(pdev, 0));
-		return -ENODEV;
-	}
-	ret = pcim_iomap_regions(pdev, BIT(0), KBUILD_MODNAME);
-	if (ret)
-		return ret;
-	reg = pcim_iomap_table(pdev)[0];
-	magic = ioread32(reg + VIRTIO_PCI_EPF_MAGIC_OFF);
-	version = ioread32(reg + VIRTIO_PCI_EPF_VERSION_OFF);
-	if (magic != VIRTIO_PCI_EPF_MAGIC || version != VIRTIO_PCI_EPF_VERSION) {
-		dev_err(&pdev->dev, "magic %#x version %u: not a version %d virtio endpoint function\n",
-			magic, version, VIRTIO_PCI_EPF_VERSION);
-		return -ENODEV;
-	}
+	bar = vpe_find_registers(pdev, &reg);
+	if (bar < 0)
+		return bar;
 	device = ioread32(reg + VIRTIO_PCI_EPF_DEVICE_ID);
 	if (!device || device > U16_MAX) {
 		dev_err(&pdev->dev, "device id %#x: no vhost client is bound on the endpoint\n",
@@ -546,19 +661,19 @@ static int vpe_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENOMEM;
 	vpe->pdev = pdev;
 	vpe->reg = reg;
+	vpe->bar = bar;
 	mutex_init(&vpe->cmd_lock);
+	spin_lock_init(&vpe->gen_lock);
 	vpe->config_size = min_t(u32, ioread32(reg + VIRTIO_PCI_EPF_CONFIG_SIZE),
 				 VIRTIO_PCI_EPF_CONFIG_MAX);
 	vpe->num_queues = min_t(u32, ioread32(reg + VIRTIO_PCI_EPF_NUM_QUEUES),
 				VIRTIO_PCI_EPF_MAX_QUEUES);
-	/* Start after whatever the last driver posted. */
-	vpe->seq = ioread32(reg + VIRTIO_PCI_EPF_CMD_SEQ);
 	vpe->vdev.id.device = device;
 	vpe->vdev.id.vendor = ioread32(reg + VIRTIO_PCI_EPF_VENDOR_ID);
 	vpe->vdev.config = &vpe_config_ops;
 	vpe->vdev.dev.parent = &pdev->dev;
 	vpe->vdev.dev.release = vpe_release;
-	ret = vpe_map_doorbell(vpe);
+	ret = vpe_map_doorbell(vpe) ?: vpe_announce(vpe);
 	if (ret) {
 		kfree(vpe);
 		return ret;
@@ -579,13 +694,16 @@ static void vpe_remove(struct pci_dev *pdev)
 	unregister_virtio_device(&vpe->vdev);
 }
 
-/*
- * No ID table: the function has no ID of its own and is bound with new_id
- * (see the protocol document). An empty table would make new_id refuse
- * every ID.
- */
+/* Any vendor and device ID: the class code says what the function is. */
+static const struct pci_device_id vpe_ids[] = {
+	{ PCI_DEVICE_CLASS(VIRTIO_PCI_EPF_CLASS, ~0) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, vpe_ids);
+
 static struct pci_driver vpe_driver = {
 	.name		= "virtio_pci_epf",
+	.id_table	= vpe_ids,
 	.probe		= vpe_probe,
 	.remove		= vpe_remove,
 };

@@ -3,7 +3,9 @@
  * Virtio over a PCI endpoint function: the register layout.
  *
  * The endpoint (pci-epf-vhost) is the virtio device, the root complex
- * (virtio_pci_epf) the virtio driver. The function's BAR 0 is a register
+ * (virtio_pci_epf) the virtio driver. The function has the class code
+ * VIRTIO_PCI_EPF_CLASS, whatever vendor and device ID the board gives it,
+ * and one of its BARs (the first that starts with the magic) is a register
  * block in endpoint memory; the driver reads and writes it with 32-bit
  * MMIO accesses, the device reads and writes its own memory. Each field
  * has exactly one writer, named below. Commands carry every action that
@@ -19,9 +21,16 @@
 #define _UAPI_LINUX_VIRTIO_PCI_EPF_H
 
 #define VIRTIO_PCI_EPF_MAGIC		0x46504556	/* "VEPF" */
-#define VIRTIO_PCI_EPF_VERSION		1
+#define VIRTIO_PCI_EPF_VERSION		2
 
-/* Size of BAR 0, the register block. */
+/*
+ * Class code of the function: communication controller, other, with a
+ * programming interface of its own ('V'), so that the driver binds to any
+ * vendor and device ID.
+ */
+#define VIRTIO_PCI_EPF_CLASS		0x078056
+
+/* Size of the register block. */
 #define VIRTIO_PCI_EPF_BAR_SIZE		4096
 
 /* Header: written by the device unless marked (D) for driver. */
@@ -33,7 +42,12 @@
 #define VIRTIO_PCI_EPF_DRIVER_FEATURES	0x018	/* (D) 64 bits */
 #define VIRTIO_PCI_EPF_NUM_QUEUES	0x020
 #define VIRTIO_PCI_EPF_CONFIG_SIZE	0x024	/* bytes at CONFIG */
-#define VIRTIO_PCI_EPF_CONFIG_GEN	0x028	/* config generation */
+/*
+ * Config generation: odd while the device updates config space, even
+ * (and different) once it is done. A read of config space is only good
+ * if the same even generation was read before and after it.
+ */
+#define VIRTIO_PCI_EPF_CONFIG_GEN	0x028
 #define VIRTIO_PCI_EPF_STATUS		0x02c	/* device status, as set */
 
 /* Command mailbox. */
@@ -60,6 +74,17 @@
 #define  VIRTIO_PCI_EPF_DB_NONE		0xff
 #define VIRTIO_PCI_EPF_DB_OFFSET	0x054	/* offset in that BAR */
 #define VIRTIO_PCI_EPF_DB_DATA		0x058	/* 32-bit value to write there */
+
+/*
+ * Epochs. The driver writes a new non-zero DRIVER_EPOCH when it starts
+ * (after a probe, a reboot of the root complex) and posts no command
+ * until the device has copied it to EPOCH_ACK: the device then forgot
+ * everything an earlier driver set up and answers commands from CMD_SEQ
+ * on. A device that restarts itself bumps DEVICE_EPOCH.
+ */
+#define VIRTIO_PCI_EPF_DEVICE_EPOCH	0x060
+#define VIRTIO_PCI_EPF_DRIVER_EPOCH	0x064	/* (D) */
+#define VIRTIO_PCI_EPF_EPOCH_ACK	0x068
 
 /* Queue q: 64 bytes at VIRTIO_PCI_EPF_QUEUE(q), q < NUM_QUEUES. */
 #define VIRTIO_PCI_EPF_MAX_QUEUES	32

@@ -124,6 +124,7 @@ static unsigned int timeouts_in_a_row;
  */
 enum { PG_DESC, PG_AVAIL, PG_USED, PG_IDLE, NR_PAGES };
 static unsigned int ring_q;		/* the queue under test */
+static unsigned int regs_bar;		/* the BAR of the register block */
 static uint64_t extra_features;		/* accepted besides VERSION_1 */
 static uint8_t *pages[NR_PAGES];
 static uint64_t pages_pa[NR_PAGES];
@@ -644,11 +645,19 @@ static bool case_ring_self_loop(void)
 	return expect_ring_failure("descriptor 0 chained to itself");
 }
 
+/*
+ * The device reaches a buffer when it copies it: the buffer must be one
+ * it has to copy, readable on the queue the device reads (rpmsg's queue
+ * 1, with a length rpmsg takes), writable on the one it writes.
+ */
 static bool case_ring_unreachable_buffer(void)
 {
 	if (!running_queue())
 		return false;
-	set_desc(0, 0xfffffffff0000000ULL, 4096, DESC_F_WRITE, 0);
+	if (ring_q)
+		set_desc(0, 0xfffffffff0000000ULL, BUF_LEN, 0, 0);
+	else
+		set_desc(0, 0xfffffffff0000000ULL, 4096, DESC_F_WRITE, 0);
 	make_available(0, 1);
 	notify();
 	return expect_ring_failure("buffer at 0xfffffffff0000000");
@@ -982,7 +991,7 @@ static bool map_doorbell(const char *bdf)
 		diag("doorbell in BAR %u", bar);
 		return false;
 	}
-	if (bar) {
+	if (bar != regs_bar) {
 		base = map_bar(bdf, bar, &size);
 		if (!base)
 			return false;
@@ -994,6 +1003,27 @@ static bool map_doorbell(const char *bdf)
 	}
 	doorbell = base + off / 4;
 	doorbell_data = rd(VIRTIO_PCI_EPF_DB_DATA);
+	return true;
+}
+
+/*
+ * Announce a driver with a new epoch, as virtio_pci_epf does at probe,
+ * and wait for the device to acknowledge it.
+ */
+static bool announce(void)
+{
+	uint32_t epoch = ((uint32_t)getpid() << 16 ^ (uint32_t)time(NULL)) | 1;
+	uint32_t ack;
+
+	if (epoch == rd(VIRTIO_PCI_EPF_DRIVER_EPOCH))
+		epoch += 2;
+	wr(VIRTIO_PCI_EPF_DRIVER_EPOCH, epoch);
+	ring_doorbell();
+	if (!wait_reg(VIRTIO_PCI_EPF_EPOCH_ACK, ~0U, epoch, WAIT_MS, &ack)) {
+		diag("DRIVER_EPOCH %#x: EPOCH_ACK %#x after %d ms", epoch, ack,
+		     WAIT_MS);
+		return false;
+	}
 	return true;
 }
 
@@ -1093,20 +1123,29 @@ int main(int argc, char **argv)
 		return bail_out("%s is not a PCI device name", bdf);
 	if (has_driver(bdf, drv, sizeof(drv)))
 		return bail_out("%s is bound to %s: unbind it first", bdf, drv);
-	regs = map_bar(bdf, 0, &regs_size);
+	/* The register block is the first BAR that starts with the magic. */
+	magic = 0;
+	version = 0;
+	for (regs_bar = 0; regs_bar < 6; regs_bar++) {
+		regs = map_bar(bdf, regs_bar, &regs_size);
+		if (!regs)
+			continue;
+		if (regs_size >= VIRTIO_PCI_EPF_BAR_SIZE) {
+			magic = rd(VIRTIO_PCI_EPF_MAGIC_OFF);
+			version = rd(VIRTIO_PCI_EPF_VERSION_OFF);
+			if (magic == VIRTIO_PCI_EPF_MAGIC)
+				break;
+		}
+		munmap(regs, regs_size);
+		regs = NULL;
+	}
 	if (!regs)
-		return bail_out("cannot map BAR 0 of %s", bdf);
-	if (regs_size < VIRTIO_PCI_EPF_BAR_SIZE)
-		return bail_out("BAR 0 has %zu bytes, fewer than %d", regs_size,
-				VIRTIO_PCI_EPF_BAR_SIZE);
-	magic = rd(VIRTIO_PCI_EPF_MAGIC_OFF);
-	version = rd(VIRTIO_PCI_EPF_VERSION_OFF);
-	if (magic != VIRTIO_PCI_EPF_MAGIC || version != VIRTIO_PCI_EPF_VERSION)
-		return bail_out("MAGIC %#x VERSION %u, expected %#x %d", magic,
-				version, VIRTIO_PCI_EPF_MAGIC,
-				VIRTIO_PCI_EPF_VERSION);
+		return bail_out("no BAR of %s starts with the magic", bdf);
+	if (version != VIRTIO_PCI_EPF_VERSION)
+		return bail_out("BAR %u: VERSION %u, expected %d", regs_bar,
+				version, VIRTIO_PCI_EPF_VERSION);
+	diag("registers in BAR %u", regs_bar);
 	device = rd(VIRTIO_PCI_EPF_DEVICE_ID);
-	seq = rd(VIRTIO_PCI_EPF_CMD_SEQ);
 	diag("DEVICE_ID %u VENDOR_ID %#x DEVICE_FEATURES %#llx NUM_QUEUES %u",
 	     device, rd(VIRTIO_PCI_EPF_VENDOR_ID),
 	     (unsigned long long)rd64(VIRTIO_PCI_EPF_DEVICE_FEATURES),
@@ -1118,6 +1157,9 @@ int main(int argc, char **argv)
 		return bail_out("DEVICE_ID 0: no vhost client bound on the endpoint");
 	if (!map_doorbell(bdf))
 		return bail_out("unusable doorbell");
+	if (!announce())
+		return bail_out("the device did not acknowledge the driver's epoch");
+	seq = rd(VIRTIO_PCI_EPF_CMD_SEQ);
 	if (!alloc_ring_pages())
 		return bail_out("no ring memory with known bus addresses");
 	if (device == VIRTIO_ID_RPMSG) {

@@ -87,7 +87,7 @@ bind() {
 	ln -s $CFS/clients/$CLIENT $CFS/transports/vhost-test.0/ || return 1
 	d=$(dev_of)
 	[ -n "$d" ] && [ -e $BUS/$d/driver ] &&
-		[ "$(cat $BUS/$d/features)" = 0x0000000100000003 ] &&
+		[ "$(cat $BUS/$d/features)" = 0x000000010000000b ] &&
 		[ "$(cat $BUS/$d/status)" = 0x00 ]
 }
 ktap_test_result "a symlink binds the client and creates a device" bind

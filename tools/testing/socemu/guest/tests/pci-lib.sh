@@ -23,7 +23,12 @@ ktap_plan()
 t_now()
 {
 	read -r t_up _ < /proc/uptime
-	echo "${t_up%.*}${t_up#*.}"
+	t_up="${t_up%.*}${t_up#*.}"
+	# No leading zero: "087" would be read as octal (a boot under 10 s).
+	while [ "${t_up#0}" != "$t_up" ]; do
+		t_up=${t_up#0}
+	done
+	echo "${t_up:-0}"
 }
 
 t_took()
@@ -282,13 +287,26 @@ ep_vhost_status()
 	cat /sys/bus/vhost/devices/*/status 2>/dev/null | head -n 1
 }
 
-# The root complex end: the host bridge, virtio_pci_epf bound with new_id.
+# The root complex end: the host bridge. virtio_pci_epf is loaded (by
+# its class code's module alias, from the hot-plug event) and binds by
+# itself, whatever IDs the EP gave the function.
 rc_start_bridge()
 {
-	modprobe pcie-socemu-host "$@" &&
-	modprobe virtio_pci_epf &&
-	echo "${VEPF_VENDOR#0x} ${VEPF_DEVICE#0x}" > \
-		/sys/bus/pci/drivers/virtio_pci_epf/new_id
+	modprobe pcie-socemu-host "$@"
+}
+
+# No driver binds to devices that appear from now on (for a test that
+# pokes the function from userspace first) ...
+rc_no_autoprobe()
+{
+	echo 0 > /sys/bus/pci/drivers_autoprobe
+}
+
+# ... until the function is handed to the drivers again.
+rc_autoprobe()
+{
+	echo 1 > /sys/bus/pci/drivers_autoprobe &&
+	echo "$(rc_function)" > /sys/bus/pci/drivers_probe
 }
 
 # ... and a virtio driver bound to the device it registers.
