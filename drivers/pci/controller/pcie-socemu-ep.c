@@ -67,14 +67,17 @@
  * a message needs a free window. INTx is a pending word and the same
  * doorbell, where the profile has INTx.
  *
- * Doorbell. Where the profile has one, the controller describes it as an
- * embedded doorbell (get_aux_resources(), for pci_epf_alloc_doorbell()):
+ * Doorbells. Where the profile has them, the controller describes them as
+ * embedded doorbells (get_aux_resources(), for pci_epf_alloc_doorbell()):
  * BAR 5, which the host bridge maps onto the root complex's own doorbell
- * device, so the root complex rings this end with one memory write, which
- * raises a Linux interrupt of the controller's (ep->db_irq) that the
- * function requests. BAR 5 becomes the doorbell when a function first asks
- * for it, unless the function uses it, and stays so until the controller
- * is unloaded. Elsewhere get_aux_resources() returns -EOPNOTSUPP.
+ * device, so the root complex rings this end with one memory write; the
+ * value written picks the doorbell device's vector, SOCEMU_PCI_VEC_DB and
+ * those after it, each of which raises its own Linux interrupt of the
+ * controller's (ep->db_irq[]) that functions request, as an ITS turns the
+ * event ID of a write into an interrupt of its own. BAR 5 becomes the
+ * doorbell when a function first asks for it, unless the function uses
+ * it, and stays so until the controller is unloaded. Elsewhere
+ * get_aux_resources() returns -EOPNOTSUPP.
  *
  * Link. start() sets EP_STARTED; the link is up while the controller is
  * started and a host bridge says it is present. Every change of either is
@@ -126,6 +129,8 @@
 #define SOCEMU_EP_MSIX_ENTRY	16
 /* The BAR a function's doorbell takes, if the function leaves it free. */
 #define SOCEMU_EP_DB_BAR	BAR_5
+/* Doorbells at most, however many vectors the doorbell device has. */
+#define SOCEMU_EP_MAX_DB	8
 
 static unsigned int doorbell;
 module_param(doorbell, uint, 0444);
@@ -431,7 +436,8 @@ struct socemu_ep {
 	u32 rc_gen;
 	bool db_bar;		/* BAR 5 is the doorbell */
 
-	int db_irq;		/* raised by the doorbell, 0 if none */
+	int db_irq[SOCEMU_EP_MAX_DB];	/* raised by the doorbells */
+	unsigned int nr_db;		/* 0 if none */
 	struct socemu_edma *edma;	/* the DMA engine, or NULL */
 };
 
@@ -1027,11 +1033,12 @@ static void socemu_ep_stop(struct pci_epc *epc)
 }
 
 /*
- * The doorbell is BAR 5, which the host bridge maps onto the RC's own
- * doorbell device: the RC's write there rings this end on
- * SOCEMU_PCI_VEC_DB, which raises ep->db_irq. It is set up when a function
- * first asks, unless that function uses BAR 5 (or BAR 4 as a 64-bit BAR):
- * then it is in no BAR, and the function cannot use it.
+ * The doorbells are BAR 5, which the host bridge maps onto the RC's own
+ * doorbell device: the RC's write there of doorbell i's value rings this
+ * end on SOCEMU_PCI_VEC_DB + i, which raises ep->db_irq[i]. BAR 5 is set
+ * up when a function first asks, unless that function uses BAR 5 (or BAR
+ * 4 as a 64-bit BAR): then it is in no BAR, and the function cannot use
+ * them.
  */
 static int socemu_ep_get_aux_resources(struct pci_epc *epc, u8 func_no,
 				       u8 vfunc_no,
@@ -1042,10 +1049,12 @@ static int socemu_ep_get_aux_resources(struct pci_epc *epc, u8 func_no,
 	enum pci_barno bar = SOCEMU_EP_DB_BAR;
 	u32 bar4;
 
-	if (!ep->prof->doorbell)
+	unsigned int i;
+
+	if (!ep->nr_db)
 		return -EOPNOTSUPP;
 	if (num_res < 1)
-		return 1;
+		return ep->nr_db;
 
 	mutex_lock(&ep->lock);
 	bar4 = socemu_ep_rd(ep, SOCEMU_PCI_BAR(BAR_4) + SOCEMU_PCI_BAR_FLAGS);
@@ -1061,17 +1070,19 @@ static int socemu_ep_get_aux_resources(struct pci_epc *epc, u8 func_no,
 	}
 	mutex_unlock(&ep->lock);
 
-	memset(res, 0, sizeof(*res));
-	res->type = PCI_EPC_AUX_DOORBELL_MMIO;
-	/* There is no register on this side: where the RC reaches it. */
-	res->phys_addr = SOCEMU_PCI_DB_BUS;
-	res->size = SOCEMU_PCI_DB_SIZE;
-	res->bar = bar;
-	res->bar_offset = SOCEMU_PCI_DB_REG;
-	res->u.db_mmio.irq = ep->db_irq;
-	res->u.db_mmio.data = socemu_doorbell_id(ep->db) << 16 |
-			      SOCEMU_PCI_VEC_DB;
-	return 1;
+	for (i = 0; i < min_t(unsigned int, num_res, ep->nr_db); i++) {
+		memset(&res[i], 0, sizeof(res[i]));
+		res[i].type = PCI_EPC_AUX_DOORBELL_MMIO;
+		/* There is no register on this side: where the RC reaches it. */
+		res[i].phys_addr = SOCEMU_PCI_DB_BUS;
+		res[i].size = SOCEMU_PCI_DB_SIZE;
+		res[i].bar = bar;
+		res[i].bar_offset = SOCEMU_PCI_DB_REG;
+		res[i].u.db_mmio.irq = ep->db_irq[i];
+		res[i].u.db_mmio.data = socemu_doorbell_id(ep->db) << 16 |
+					(SOCEMU_PCI_VEC_DB + i);
+	}
+	return ep->nr_db;
 }
 
 static const struct pci_epc_features *
@@ -1114,8 +1125,9 @@ static void socemu_ep_doorbell(struct socemu_doorbell *db,
 
 	if (vector == SOCEMU_PCI_VEC_STATE)
 		schedule_work(&ep->link_work);
-	else if (vector == SOCEMU_PCI_VEC_DB && ep->db_irq)
-		generic_handle_irq(ep->db_irq);
+	else if (vector >= SOCEMU_PCI_VEC_DB &&
+		 vector - SOCEMU_PCI_VEC_DB < ep->nr_db)
+		generic_handle_irq(ep->db_irq[vector - SOCEMU_PCI_VEC_DB]);
 }
 
 static const struct socemu_ep_profile *socemu_ep_find_profile(const char *name)
@@ -1129,29 +1141,44 @@ static const struct socemu_ep_profile *socemu_ep_find_profile(const char *name)
 }
 
 /*
- * The Linux interrupt the doorbell raises, for the functions to request;
- * the doorbell's handler raises it from hard interrupt context.
+ * The Linux interrupts the doorbells raise, for the functions to request:
+ * one per vector of the doorbell device from SOCEMU_PCI_VEC_DB on, up to
+ * SOCEMU_EP_MAX_DB. The doorbell's handler raises them from hard
+ * interrupt context.
  */
-static int socemu_ep_get_db_irq(struct socemu_ep *ep)
+static int socemu_ep_get_db_irqs(struct socemu_ep *ep)
 {
-	int irq = irq_alloc_desc(NUMA_NO_NODE);
+	unsigned int vectors = socemu_doorbell_vectors(ep->db);
+	unsigned int i, n;
+	int irq;
 
+	if (vectors <= SOCEMU_PCI_VEC_DB)
+		return 0;
+	n = min(vectors - SOCEMU_PCI_VEC_DB, SOCEMU_EP_MAX_DB);
+	irq = irq_alloc_descs(-1, 0, n, NUMA_NO_NODE);
 	if (irq < 0)
 		return irq;
-	irq_set_chip_and_handler_name(irq, &dummy_irq_chip, handle_simple_irq,
-				      "socemu-ep-doorbell");
-	irq_modify_status(irq, IRQ_NOREQUEST | IRQ_NOPROBE, 0);
-	ep->db_irq = irq;
+	for (i = 0; i < n; i++) {
+		irq_set_chip_and_handler_name(irq + i, &dummy_irq_chip,
+					      handle_simple_irq,
+					      "socemu-ep-doorbell");
+		irq_modify_status(irq + i, IRQ_NOREQUEST | IRQ_NOPROBE, 0);
+		ep->db_irq[i] = irq + i;
+	}
+	ep->nr_db = n;
 	return 0;
 }
 
-static void socemu_ep_put_db_irq(struct socemu_ep *ep)
+static void socemu_ep_put_db_irqs(struct socemu_ep *ep)
 {
-	if (!ep->db_irq)
+	unsigned int i;
+
+	if (!ep->nr_db)
 		return;
-	irq_set_chip_and_handler(ep->db_irq, NULL, NULL);
-	irq_free_desc(ep->db_irq);
-	ep->db_irq = 0;
+	for (i = 0; i < ep->nr_db; i++)
+		irq_set_chip_and_handler(ep->db_irq[i], NULL, NULL);
+	irq_free_descs(ep->db_irq[0], ep->nr_db);
+	ep->nr_db = 0;
 }
 
 /* Unmap what functions left mapped, and free the outbound region. */
@@ -1267,12 +1294,11 @@ static void socemu_ep_log_profile(struct socemu_ep *ep)
 	}
 	snprintf(dma, sizeof(dma), "%u read, %u write", prof->dma_rd,
 		 prof->dma_wr);
-	dev_info(ep->dev, "profile %s: BAR0 %s, BAR1 %s, BAR2 %s, BAR3 %s, BAR4 %s, BAR5 %s; align %zu; INTx %s, MSI %s, MSI-X %s; link-up notification %s; doorbell %s; DMA channels %s\n",
+	dev_info(ep->dev, "profile %s: BAR0 %s, BAR1 %s, BAR2 %s, BAR3 %s, BAR4 %s, BAR5 %s; align %zu; INTx %s, MSI %s, MSI-X %s; link-up notification %s; doorbells %u; DMA channels %s\n",
 		 prof->name, bars[0], bars[1], bars[2], bars[3], bars[4],
 		 bars[5], f->align, str_yes_no(prof->intx),
 		 str_yes_no(f->msi_capable), str_yes_no(f->msix_capable),
-		 str_yes_no(f->linkup_notifier), str_yes_no(prof->doorbell),
-		 dma);
+		 str_yes_no(f->linkup_notifier), ep->nr_db, dma);
 }
 
 /*
@@ -1355,7 +1381,7 @@ static int socemu_ep_probe(struct platform_device *pdev)
 		goto put_alias;
 
 	if (prof->doorbell) {
-		ret = socemu_ep_get_db_irq(ep);
+		ret = socemu_ep_get_db_irqs(ep);
 		if (ret)
 			goto put_region;
 	}
@@ -1408,7 +1434,7 @@ put_edma:
 	if (ep->edma)
 		socemu_edma_destroy(ep->edma);
 put_db_irq:
-	socemu_ep_put_db_irq(ep);
+	socemu_ep_put_db_irqs(ep);
 put_region:
 	socemu_ep_put_region(ep);
 put_alias:
@@ -1434,7 +1460,7 @@ static void socemu_ep_remove(struct platform_device *pdev)
 	pci_epc_destroy(ep->epc);
 	if (ep->edma)
 		socemu_edma_destroy(ep->edma);
-	socemu_ep_put_db_irq(ep);
+	socemu_ep_put_db_irqs(ep);
 	socemu_ep_put_region(ep);
 	socemu_window_put(ep->alias);
 	socemu_doorbell_put(ep->db);

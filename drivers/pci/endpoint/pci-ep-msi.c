@@ -11,8 +11,10 @@
  * This file provides the doorbells a controller has of its own (embedded
  * doorbells), which it describes as PCI_EPC_AUX_DOORBELL_MMIO resources:
  * a register, the BAR the RC reaches it through, the value to write and
- * the interrupt it raises. Such a controller gives one doorbell, which
- * every entry of epf->db_msg[] then shares (IRQF_SHARED).
+ * the interrupt it raises. Entries of epf->db_msg[] get one doorbell each
+ * while the controller has them; the rest share its last one (IRQF_SHARED),
+ * so a function asks for as many as it could use and learns from the
+ * interrupts which are its own.
  */
 
 #include <linux/interrupt.h>
@@ -26,9 +28,9 @@
 
 static int pci_epf_alloc_doorbell_embedded(struct pci_epf *epf, u16 num_db)
 {
-	struct pci_epc_aux_resource res[PCI_EPF_AUX_MAX], *db = NULL;
+	struct pci_epc_aux_resource res[PCI_EPF_AUX_MAX], *db[PCI_EPF_AUX_MAX];
 	struct pci_epf_doorbell_msg *msg;
-	int count, i;
+	int count, i, ndb = 0;
 
 	count = pci_epc_get_aux_resources(epf->epc, epf->func_no,
 					  epf->vfunc_no, res, ARRAY_SIZE(res));
@@ -36,27 +38,26 @@ static int pci_epf_alloc_doorbell_embedded(struct pci_epf *epf, u16 num_db)
 		return -ENODEV;
 	if (count < 0)
 		return count;
-	for (i = 0; i < min_t(int, count, ARRAY_SIZE(res)); i++) {
-		if (res[i].type == PCI_EPC_AUX_DOORBELL_MMIO) {
-			db = &res[i];
-			break;
-		}
-	}
-	if (!db)
+	for (i = 0; i < min_t(int, count, ARRAY_SIZE(res)); i++)
+		if (res[i].type == PCI_EPC_AUX_DOORBELL_MMIO)
+			db[ndb++] = &res[i];
+	if (!ndb)
 		return -ENODEV;
 
 	msg = kcalloc(num_db, sizeof(*msg), GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	for (i = 0; i < num_db; i++) {
-		msg[i].msg.address_lo = lower_32_bits(db->phys_addr);
-		msg[i].msg.address_hi = upper_32_bits(db->phys_addr);
-		msg[i].msg.data = db->u.db_mmio.data;
-		msg[i].virq = db->u.db_mmio.irq;
+		struct pci_epc_aux_resource *r = db[min(i, ndb - 1)];
+
+		msg[i].msg.address_lo = lower_32_bits(r->phys_addr);
+		msg[i].msg.address_hi = upper_32_bits(r->phys_addr);
+		msg[i].msg.data = r->u.db_mmio.data;
+		msg[i].virq = r->u.db_mmio.irq;
 		msg[i].irq_flags = IRQF_SHARED;
 		msg[i].type = PCI_EPF_DOORBELL_EMBEDDED;
-		msg[i].bar = db->bar;
-		msg[i].offset = db->bar == NO_BAR ? 0 : db->bar_offset;
+		msg[i].bar = r->bar;
+		msg[i].offset = r->bar == NO_BAR ? 0 : r->bar_offset;
 	}
 	epf->db_msg = msg;
 	epf->num_db = num_db;

@@ -51,7 +51,7 @@ CACHE = os.environ.get('VHOST_SOC_CACHE') or os.path.join(
     'vhost-soc')
 
 RAM = '512M'
-VECTORS = 4
+VECTORS = 8
 # Windows onto the peer's RAM: 0 for the rig's self-tests and the host
 # bridge's inbound path, 1..3 for the emulated endpoint's outbound windows.
 WINDOWS = 4
