@@ -4,15 +4,17 @@
  *
  * The root complex end of the protocol of
  * Documentation/PCI/endpoint/pci-vhost-function.rst: the function (served
- * by pci-epf-vhost on the endpoint) shows a register block in BAR 0, and
- * this driver registers a virtio device for it, so stock virtio drivers
- * run on top with their rings in root complex memory.
+ * by pci-epf-vhost on the endpoint) shows a register block in one of its
+ * BARs, and this driver registers a virtio device for it, so stock virtio
+ * drivers run on top with their rings in root complex memory.
  *
  * The function has no PCI ID of its own: the board gives it one in
  * configfs. The driver matches its class code (VIRTIO_PCI_EPF_CLASS), so it
  * loads and binds by itself whatever the IDs; probe finds the register
  * block in the first memory BAR that starts with the magic, checks the
- * version and refuses anything else.
+ * version and the layout the device gives (where the NOTIFY words and
+ * config space are, in a block of 256 bytes to 4 KiB) and refuses
+ * anything else.
  *
  * Before its first command the driver announces itself with a new epoch
  * and waits, bounded, for the device to acknowledge it: the device then
@@ -58,6 +60,8 @@ MODULE_PARM_DESC(cmd_timeout_ms, "how long to wait for the device to answer a co
 struct vpe_vq {
 	struct virtqueue *vq;
 	bool irq;			/* its own MSI-X vector is requested */
+	void __iomem *db;		/* its doorbell, or NULL */
+	u32 db_data;
 };
 
 /* Bounds on a config generation that does not settle. */
@@ -69,7 +73,11 @@ struct virtio_pci_epf {
 	struct pci_dev *pdev;
 	void __iomem *reg;
 	int bar;			/* of the register block */
-	void __iomem *db;		/* doorbell, or NULL */
+	unsigned int regs_size;		/* bytes of it mapped */
+	unsigned int notify_off;
+	unsigned int config_off;
+	void __iomem *db_base;		/* BAR of the doorbells, or NULL */
+	void __iomem *db;		/* doorbell of the commands, or NULL */
 	u32 db_data;
 	unsigned int config_size;
 	unsigned int num_queues;
@@ -184,7 +192,7 @@ static void vpe_get(struct virtio_device *vdev, unsigned int offset,
 		return;
 	}
 	while (len--)
-		*p++ = ioread8(vpe->reg + VIRTIO_PCI_EPF_CONFIG + offset++);
+		*p++ = ioread8(vpe->reg + vpe->config_off + offset++);
 }
 
 static void vpe_set(struct virtio_device *vdev, unsigned int offset,
@@ -331,11 +339,11 @@ static int vpe_finalize_features(struct virtio_device *vdev)
 static bool vpe_notify(struct virtqueue *vq)
 {
 	struct virtio_pci_epf *vpe = to_vpe(vq->vdev);
+	struct vpe_vq *v = &vpe->vqs[vq->index];
 
-	vpe_wr(vpe, VIRTIO_PCI_EPF_QUEUE(vq->index) + VIRTIO_PCI_EPF_Q_NOTIFY,
-	       1);
-	if (vpe->db)
-		iowrite32(vpe->db_data, vpe->db);
+	vpe_wr(vpe, vpe->notify_off + 4 * vq->index, 1);
+	if (v->db)
+		iowrite32(v->db_data, v->db);
 	return true;
 }
 
@@ -434,15 +442,43 @@ static int vpe_setup_irqs(struct virtio_pci_epf *vpe, unsigned int nvqs)
 	return 0;
 }
 
+/*
+ * A doorbell at @off of the doorbell BAR, if that is a sane place for a
+ * 32-bit write; NULL otherwise.
+ */
+static void __iomem *vpe_doorbell(struct virtio_pci_epf *vpe, u32 off)
+{
+	struct pci_dev *pdev = vpe->pdev;
+	u32 bar = vpe_rd(vpe, VIRTIO_PCI_EPF_DB_BAR);
+
+	if (off % 4 || off > pci_resource_len(pdev, bar) - 4) {
+		dev_err(&pdev->dev, "doorbell at BAR%u+%#x is outside the BAR\n",
+			bar, off);
+		return NULL;
+	}
+	return vpe->db_base + off;
+}
+
 static int vpe_setup_vq(struct virtio_pci_epf *vpe, unsigned int index,
 			struct virtqueue_info *info)
 {
-	unsigned int base = VIRTIO_PCI_EPF_QUEUE(index);
-	u32 size_max = vpe_rd(vpe, base + VIRTIO_PCI_EPF_Q_SIZE_MAX);
-	struct virtqueue *vq;
+	unsigned int base = VIRTIO_PCI_EPF_QUEUE_SEL;
+	struct vpe_vq *v = &vpe->vqs[index];
 	u32 vector = VIRTIO_PCI_EPF_NO_VECTOR;
+	struct virtqueue *vq;
+	u32 size_max;
 	int ret;
 
+	ret = vpe_cmd(vpe, VIRTIO_PCI_EPF_CMD_QUEUE_SELECT, index, 0);
+	if (ret)
+		return ret;
+	size_max = vpe_rd(vpe, base + VIRTIO_PCI_EPF_Q_SIZE_MAX);
+	if (vpe->db_base) {
+		v->db = vpe_doorbell(vpe, vpe_rd(vpe, base + VIRTIO_PCI_EPF_Q_DB_OFFSET));
+		if (!v->db)
+			return -EINVAL;
+		v->db_data = vpe_rd(vpe, base + VIRTIO_PCI_EPF_Q_DB_DATA);
+	}
 	if (!size_max || size_max > 32768) {
 		dev_err(&vpe->vdev.dev, "queue %u: the device offers size %u\n",
 			index, size_max);
@@ -453,7 +489,7 @@ static int vpe_setup_vq(struct virtio_pci_epf *vpe, unsigned int index,
 				    vpe_notify, info->callback, info->name);
 	if (!vq)
 		return -ENOMEM;
-	vpe->vqs[index].vq = vq;
+	v->vq = vq;
 
 	if (vpe->msix && info->callback) {
 		vector = index + 1;
@@ -462,7 +498,7 @@ static int vpe_setup_vq(struct virtio_pci_epf *vpe, unsigned int index,
 					   dev_name(&vpe->vdev.dev), vq);
 		if (ret)
 			return ret;
-		vpe->vqs[index].irq = true;
+		v->irq = true;
 	}
 	vpe_wr(vpe, base + VIRTIO_PCI_EPF_Q_SIZE, virtqueue_get_vring_size(vq));
 	vpe_wr64(vpe, base + VIRTIO_PCI_EPF_Q_DESC,
@@ -547,47 +583,90 @@ static void vpe_release(struct device *dev)
 	kfree(to_vpe(vdev));
 }
 
-/* The doorbell the device offers, if it is a sane place in one of its BARs. */
+/* The doorbells the device offers, if they are in one of its memory BARs. */
 static int vpe_map_doorbell(struct virtio_pci_epf *vpe)
 {
 	struct pci_dev *pdev = vpe->pdev;
 	u32 bar = vpe_rd(vpe, VIRTIO_PCI_EPF_DB_BAR);
-	u32 off = vpe_rd(vpe, VIRTIO_PCI_EPF_DB_OFFSET);
 
 	if (bar == VIRTIO_PCI_EPF_DB_NONE)
 		return 0;
 	if (bar >= PCI_STD_NUM_BARS ||
 	    !(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) ||
-	    pci_resource_len(pdev, bar) < 4 || off % 4 ||
-	    off > pci_resource_len(pdev, bar) - 4) {
-		dev_err(&pdev->dev, "doorbell at BAR%u+%#x is not in a memory BAR\n",
-			bar, off);
+	    pci_resource_len(pdev, bar) < 4) {
+		dev_err(&pdev->dev, "doorbell BAR%u is not a memory BAR\n", bar);
 		return -EINVAL;
 	}
-	if (bar == vpe->bar) {
-		vpe->db = vpe->reg + off;
+	if (bar == vpe->bar && pci_resource_len(pdev, bar) <= vpe->regs_size) {
+		vpe->db_base = vpe->reg;
 	} else {
-		vpe->db = pcim_iomap(pdev, bar, 0);
-		if (!vpe->db)
+		if (bar == vpe->bar)
+			pcim_iounmap(pdev, vpe->reg);
+		vpe->db_base = pcim_iomap(pdev, bar, 0);
+		if (!vpe->db_base)
 			return -ENOMEM;
-		vpe->db += off;
+		if (bar == vpe->bar)
+			vpe->reg = vpe->db_base;
 	}
+	vpe->db = vpe_doorbell(vpe, vpe_rd(vpe, VIRTIO_PCI_EPF_DB_OFFSET));
+	if (!vpe->db)
+		return -EINVAL;
 	vpe->db_data = vpe_rd(vpe, VIRTIO_PCI_EPF_DB_DATA);
 	return 0;
 }
 
+/*
+ * The layout the device gives: the NOTIFY words and config space after
+ * the fixed fields, in the block, 4-byte aligned and apart.
+ */
+static int vpe_check_layout(struct virtio_pci_epf *vpe)
+{
+	struct device *dev = &vpe->pdev->dev;
+	u32 notify = vpe_rd(vpe, VIRTIO_PCI_EPF_NOTIFY_OFF);
+	u32 config = vpe_rd(vpe, VIRTIO_PCI_EPF_CONFIG_OFF);
+	u32 notify_end, config_end;
+
+	vpe->num_queues = vpe_rd(vpe, VIRTIO_PCI_EPF_NUM_QUEUES);
+	vpe->config_size = vpe_rd(vpe, VIRTIO_PCI_EPF_CONFIG_SIZE);
+	if (vpe->num_queues > VIRTIO_PCI_EPF_MAX_QUEUES ||
+	    vpe->config_size > VIRTIO_PCI_EPF_CONFIG_MAX) {
+		dev_err(dev, "%u queues and %u bytes of config space: more than the protocol allows\n",
+			vpe->num_queues, vpe->config_size);
+		return -EINVAL;
+	}
+	notify_end = notify + 4 * vpe->num_queues;
+	config_end = config + vpe->config_size;
+	if (notify < VIRTIO_PCI_EPF_LAYOUT_END || notify % 4 ||
+	    notify_end > vpe->regs_size ||
+	    config < VIRTIO_PCI_EPF_LAYOUT_END || config % 4 ||
+	    config_end > vpe->regs_size ||
+	    (notify < config_end && config < notify_end)) {
+		dev_err(dev, "NOTIFY words at %#x+%#x and config at %#x+%#x do not fit apart in %u bytes of registers\n",
+			notify, 4 * vpe->num_queues, config, vpe->config_size,
+			vpe->regs_size);
+		return -EINVAL;
+	}
+	vpe->notify_off = notify;
+	vpe->config_off = config;
+	return 0;
+}
+
 /* The first memory BAR that starts with the magic holds the registers. */
-static int vpe_find_registers(struct pci_dev *pdev, void __iomem **regp)
+static int vpe_find_registers(struct pci_dev *pdev, void __iomem **regp,
+			      unsigned int *sizep)
 {
 	void __iomem *reg;
 	u32 magic, version;
+	u64 size;
 	int bar;
 
 	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
+		size = min_t(u64, pci_resource_len(pdev, bar),
+			     VIRTIO_PCI_EPF_REGS_MAX);
 		if (!(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) ||
-		    pci_resource_len(pdev, bar) < VIRTIO_PCI_EPF_BAR_SIZE)
+		    size < VIRTIO_PCI_EPF_REGS_MIN)
 			continue;
-		reg = pcim_iomap(pdev, bar, VIRTIO_PCI_EPF_BAR_SIZE);
+		reg = pcim_iomap(pdev, bar, size);
 		if (!reg)
 			continue;
 		magic = ioread32(reg + VIRTIO_PCI_EPF_MAGIC_OFF);
@@ -595,6 +674,7 @@ static int vpe_find_registers(struct pci_dev *pdev, void __iomem **regp)
 		if (magic == VIRTIO_PCI_EPF_MAGIC &&
 		    version == VIRTIO_PCI_EPF_VERSION) {
 			*regp = reg;
+			*sizep = size;
 			return bar;
 		}
 		if (magic == VIRTIO_PCI_EPF_MAGIC)
@@ -635,6 +715,7 @@ static int vpe_announce(struct virtio_pci_epf *vpe)
 static int vpe_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct virtio_pci_epf *vpe;
+	unsigned int regs_size;
 	void __iomem *reg;
 	u32 device;
 	int bar, ret;
@@ -642,7 +723,7 @@ static int vpe_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = pcim_enable_device(pdev);
 	if (ret)
 		return ret;
-	bar = vpe_find_registers(pdev, &reg);
+	bar = vpe_find_registers(pdev, &reg, &regs_size);
 	if (bar < 0)
 		return bar;
 	device = ioread32(reg + VIRTIO_PCI_EPF_DEVICE_ID);
@@ -662,18 +743,16 @@ static int vpe_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	vpe->pdev = pdev;
 	vpe->reg = reg;
 	vpe->bar = bar;
+	vpe->regs_size = regs_size;
 	mutex_init(&vpe->cmd_lock);
 	spin_lock_init(&vpe->gen_lock);
-	vpe->config_size = min_t(u32, ioread32(reg + VIRTIO_PCI_EPF_CONFIG_SIZE),
-				 VIRTIO_PCI_EPF_CONFIG_MAX);
-	vpe->num_queues = min_t(u32, ioread32(reg + VIRTIO_PCI_EPF_NUM_QUEUES),
-				VIRTIO_PCI_EPF_MAX_QUEUES);
 	vpe->vdev.id.device = device;
 	vpe->vdev.id.vendor = ioread32(reg + VIRTIO_PCI_EPF_VENDOR_ID);
 	vpe->vdev.config = &vpe_config_ops;
 	vpe->vdev.dev.parent = &pdev->dev;
 	vpe->vdev.dev.release = vpe_release;
-	ret = vpe_map_doorbell(vpe) ?: vpe_announce(vpe);
+	ret = vpe_check_layout(vpe) ?: vpe_map_doorbell(vpe) ?:
+	      vpe_announce(vpe);
 	if (ret) {
 		kfree(vpe);
 		return ret;

@@ -13,6 +13,8 @@
  *
  *   bad-doorbell  DB_BAR names a BAR the function does not have: the root
  *                 complex must refuse to probe.
+ *   bad-layout    config space runs past the end of the register block:
+ *                 the root complex must refuse to probe.
  *   no-ack        the driver's epoch is never acknowledged: the root
  *                 complex must give up after cmd_timeout_ms.
  *   gen-odd       CONFIG_GEN stays odd, as if the device never finished
@@ -66,6 +68,9 @@
 /* gen-spin: 4 bytes short of what virtio_vhost_test reads, see above. */
 #define HOSTILE_SPIN_CONFIG_SIZE	(HOSTILE_CONFIG_SIZE - 4)
 #define HOSTILE_QUEUE_SIZE_MAX	256
+/* A block of the smallest size: one NOTIFY word, then config space. */
+#define HOSTILE_NOTIFY_OFF	VIRTIO_PCI_EPF_LAYOUT_END
+#define HOSTILE_CONFIG_OFF	(VIRTIO_PCI_EPF_LAYOUT_END + 16)
 #define HOSTILE_POLL_US		1000
 /* Commands answered per pass of the service thread. */
 #define HOSTILE_POLL_BUDGET	1
@@ -74,6 +79,7 @@
 
 enum hostile_mode {
 	HOSTILE_BAD_DOORBELL,
+	HOSTILE_BAD_LAYOUT,
 	HOSTILE_NO_ACK,
 	HOSTILE_GEN_ODD,
 	HOSTILE_GEN_SPIN,
@@ -81,6 +87,7 @@ enum hostile_mode {
 
 static const char * const hostile_modes[] = {
 	[HOSTILE_BAD_DOORBELL]	= "bad-doorbell",
+	[HOSTILE_BAD_LAYOUT]	= "bad-layout",
 	[HOSTILE_NO_ACK]	= "no-ack",
 	[HOSTILE_GEN_ODD]	= "gen-odd",
 	[HOSTILE_GEN_SPIN]	= "gen-spin",
@@ -88,7 +95,7 @@ static const char * const hostile_modes[] = {
 
 static char *mode = "gen-odd";
 module_param(mode, charp, 0444);
-MODULE_PARM_DESC(mode, "how the function is hostile: bad-doorbell, no-ack, gen-odd (default) or gen-spin");
+MODULE_PARM_DESC(mode, "how the function is hostile: bad-doorbell, bad-layout, no-ack, gen-odd (default) or gen-spin");
 
 static unsigned int spin_us = 20;
 module_param(spin_us, uint, 0644);
@@ -155,7 +162,7 @@ static void hostile_init_registers(struct hostile_epf *h)
 		       BIT_ULL(VIRTIO_F_ACCESS_PLATFORM) |
 		       BIT_ULL(VIRTIO_F_ORDER_PLATFORM);
 
-	memset(h->reg, 0, VIRTIO_PCI_EPF_BAR_SIZE);
+	memset(h->reg, 0, VIRTIO_PCI_EPF_REGS_MIN);
 	hostile_wr(h, VIRTIO_PCI_EPF_MAGIC_OFF, VIRTIO_PCI_EPF_MAGIC);
 	hostile_wr(h, VIRTIO_PCI_EPF_VERSION_OFF, VIRTIO_PCI_EPF_VERSION);
 	hostile_wr(h, VIRTIO_PCI_EPF_DEVICE_ID, HOSTILE_DEVICE_ID);
@@ -164,12 +171,16 @@ static void hostile_init_registers(struct hostile_epf *h)
 	hostile_wr(h, VIRTIO_PCI_EPF_DEVICE_FEATURES + 4,
 		   upper_32_bits(features));
 	hostile_wr(h, VIRTIO_PCI_EPF_NUM_QUEUES, 1);
-	hostile_wr(h, VIRTIO_PCI_EPF_QUEUE(0) + VIRTIO_PCI_EPF_Q_SIZE_MAX,
+	hostile_wr(h, VIRTIO_PCI_EPF_QUEUE_SEL + VIRTIO_PCI_EPF_Q_SIZE_MAX,
 		   HOSTILE_QUEUE_SIZE_MAX);
 	hostile_wr(h, VIRTIO_PCI_EPF_CONFIG_SIZE,
 		   hostile_mode == HOSTILE_GEN_SPIN ? HOSTILE_SPIN_CONFIG_SIZE :
 		   HOSTILE_CONFIG_SIZE);
-	memcpy(h->reg + VIRTIO_PCI_EPF_CONFIG, HOSTILE_CONFIG,
+	hostile_wr(h, VIRTIO_PCI_EPF_NOTIFY_OFF, HOSTILE_NOTIFY_OFF);
+	hostile_wr(h, VIRTIO_PCI_EPF_CONFIG_OFF,
+		   hostile_mode == HOSTILE_BAD_LAYOUT ?
+		   VIRTIO_PCI_EPF_REGS_MIN - 4 : HOSTILE_CONFIG_OFF);
+	memcpy(h->reg + HOSTILE_CONFIG_OFF, HOSTILE_CONFIG,
 	       sizeof(HOSTILE_CONFIG));
 	/* Odd: config space being updated, for good in gen-odd. */
 	h->gen = hostile_mode == HOSTILE_GEN_ODD ? 1 : 0;
@@ -395,7 +406,7 @@ static int hostile_bind(struct pci_epf *epf)
 	if (h->bar == NO_BAR)
 		return -EOPNOTSUPP;
 	h->features = features;
-	h->reg = pci_epf_alloc_space(epf, VIRTIO_PCI_EPF_BAR_SIZE, h->bar,
+	h->reg = pci_epf_alloc_space(epf, VIRTIO_PCI_EPF_REGS_MIN, h->bar,
 				     features, PRIMARY_INTERFACE);
 	if (!h->reg)
 		return -ENOMEM;

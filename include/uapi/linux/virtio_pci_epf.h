@@ -30,8 +30,14 @@
  */
 #define VIRTIO_PCI_EPF_CLASS		0x078056
 
-/* Size of the register block. */
-#define VIRTIO_PCI_EPF_BAR_SIZE		4096
+/*
+ * Size of the register block: the whole BAR, up to REGS_MAX bytes. A
+ * controller whose BARs are small and fixed (R-Car: 128 and 256 bytes)
+ * gets a block of REGS_MIN bytes, with room for fewer queues and less
+ * config space; NOTIFY_OFF and CONFIG_OFF say where they are.
+ */
+#define VIRTIO_PCI_EPF_REGS_MIN		256
+#define VIRTIO_PCI_EPF_REGS_MAX		4096
 
 /* Header: written by the device unless marked (D) for driver. */
 #define VIRTIO_PCI_EPF_MAGIC_OFF	0x000
@@ -86,9 +92,22 @@
 #define VIRTIO_PCI_EPF_DRIVER_EPOCH	0x064	/* (D) */
 #define VIRTIO_PCI_EPF_EPOCH_ACK	0x068
 
-/* Queue q: 64 bytes at VIRTIO_PCI_EPF_QUEUE(q), q < NUM_QUEUES. */
-#define VIRTIO_PCI_EPF_MAX_QUEUES	32
-#define VIRTIO_PCI_EPF_QUEUE(q)		(0x100 + (q) * 0x40)
+/*
+ * Where the rest of the block is, for its size (written by the device,
+ * checked by the driver against the size of the BAR): NOTIFY_OFF, the
+ * notification words, one per queue (NUM_QUEUES of them); CONFIG_OFF,
+ * the CONFIG_SIZE bytes of device-specific configuration space. Both are
+ * at or after LAYOUT_END, 4-byte aligned, and do not overlap.
+ */
+#define VIRTIO_PCI_EPF_NOTIFY_OFF	0x06c
+#define VIRTIO_PCI_EPF_CONFIG_OFF	0x070
+
+/*
+ * The selected queue: the command QUEUE_SELECT makes the device fill in
+ * the fields it owns for one queue; the driver then writes its own and
+ * posts QUEUE_ENABLE for that queue.
+ */
+#define VIRTIO_PCI_EPF_QUEUE_SEL	0x080
 #define  VIRTIO_PCI_EPF_Q_SIZE_MAX	0x00	/* largest size the device takes */
 #define  VIRTIO_PCI_EPF_Q_SIZE		0x04	/* (D) power of two */
 #define  VIRTIO_PCI_EPF_Q_DESC		0x08	/* (D) 64 bits, bus address */
@@ -96,15 +115,29 @@
 #define  VIRTIO_PCI_EPF_Q_DEVICE	0x18	/* (D) 64 bits, used ring */
 #define  VIRTIO_PCI_EPF_Q_VECTOR	0x20	/* (D) MSI-X entry, or NO_VECTOR */
 #define  VIRTIO_PCI_EPF_Q_ENABLED	0x24	/* 1 once QUEUE_ENABLE succeeded */
-#define  VIRTIO_PCI_EPF_Q_NOTIFY	0x28	/* (D) sets to 1, device clears */
+/*
+ * The queue's own doorbell, in DB_BAR: where the controller has enough
+ * doorbells, each queue has one, and the device knows which queue was
+ * kicked without looking at the others. Otherwise they are DB_OFFSET
+ * and DB_DATA.
+ */
+#define  VIRTIO_PCI_EPF_Q_DB_OFFSET	0x28
+#define  VIRTIO_PCI_EPF_Q_DB_DATA	0x2c
 
-/* Device-specific configuration space. */
-#define VIRTIO_PCI_EPF_CONFIG		0xc00
+#define VIRTIO_PCI_EPF_LAYOUT_END	0x0b0
+
+/*
+ * The NOTIFY word of queue q is at NOTIFY_OFF + 4 * q: the driver sets it
+ * to 1 to notify the queue, the device clears it before it looks at the
+ * queue. NUM_QUEUES and CONFIG_SIZE are at most these:
+ */
+#define VIRTIO_PCI_EPF_MAX_QUEUES	32
 #define VIRTIO_PCI_EPF_CONFIG_MAX	0x400
 
 /* Commands (CMD), with their arguments. */
 #define VIRTIO_PCI_EPF_CMD_SET_STATUS	1	/* ARG0: status */
-#define VIRTIO_PCI_EPF_CMD_QUEUE_ENABLE	2	/* ARG0: queue */
+#define VIRTIO_PCI_EPF_CMD_QUEUE_ENABLE	2	/* ARG0: queue, the selected one */
 #define VIRTIO_PCI_EPF_CMD_CONFIG_WRITE	3	/* ARG0: len << 16 | offset, ARG1: value */
+#define VIRTIO_PCI_EPF_CMD_QUEUE_SELECT	4	/* ARG0: queue */
 
 #endif /* _UAPI_LINUX_VIRTIO_PCI_EPF_H */

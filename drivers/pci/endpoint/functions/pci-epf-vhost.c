@@ -7,15 +7,19 @@
  * complex's virtio_pci_epf driver is the driver side. It finds the function
  * by its class code (VIRTIO_PCI_EPF_CLASS), whatever IDs the board gives
  * it, and the register block in the first BAR the controller leaves free
- * (include/uapi/linux/virtio_pci_epf.h,
- * Documentation/PCI/endpoint/pci-vhost-function.rst).
+ * that can hold one (include/uapi/linux/virtio_pci_epf.h,
+ * Documentation/PCI/endpoint/pci-vhost-function.rst): 4 KiB and an MSI-X
+ * table where the BAR is programmable, a block of 256 bytes with room for
+ * fewer queues and less config space where it is small and fixed.
  *
  * The register block is endpoint memory: the root complex writes it across
  * the link, this side reads its own RAM. Commands (status, queue enable,
  * config writes) and queue notifications are picked up by a service thread.
- * Where the controller gives the function a doorbell
- * (pci_epf_alloc_doorbell()), the root complex rings it after each command
- * and kick and the thread sleeps until then. Otherwise the thread polls,
+ * Where the controller gives the function doorbells
+ * (pci_epf_alloc_doorbell()), the root complex rings one after each
+ * command and a queue's own after each kick of it (where there are enough;
+ * queues share the last one otherwise), and the thread sleeps until then
+ * and then looks at the queues that were rung. Otherwise the thread polls,
  * adaptively: every EPF_VHOST_POLL_MIN_US while there is work, backing off
  * to EPF_VHOST_POLL_MAX_US when there is none, so an idle function costs
  * little and a busy one is served within the minimum interval.
@@ -57,7 +61,9 @@
  * copied through or unmapped, so a window is never unmapped under a copy.
  * Ring windows are only unmapped while no queue runs. Queue snapshots are
  * written by the service thread before DRIVER_OK and only read after it.
- * The pending interrupt bits are atomic.
+ * The pending interrupt bits and the doorbells' rung bits are atomic; the
+ * doorbells' interrupts are requested and freed under epfv->lock, while
+ * the service thread is stopped.
  */
 
 #include <linux/bitops.h>
@@ -93,14 +99,36 @@
 #define EPF_VHOST_DB_SAFETY_MS	1000
 /* The header's IDs until configfs sets them: the function has none. */
 #define EPF_VHOST_NO_ID		0xffff
-/* Registers, then the MSI-X table and PBA, in BAR 0. */
-#define EPF_VHOST_MSIX_OFFSET	VIRTIO_PCI_EPF_BAR_SIZE
+/*
+ * The registers, then the MSI-X table and PBA, in a programmable BAR or a
+ * fixed one that holds both; a small fixed BAR holds a small register
+ * block and no MSI-X table.
+ */
+#define EPF_VHOST_MSIX_OFFSET	VIRTIO_PCI_EPF_REGS_MAX
 #define EPF_VHOST_NR_VECTORS		(VIRTIO_PCI_EPF_MAX_QUEUES + 1)
-#define EPF_VHOST_BAR_SIZE		(2 * VIRTIO_PCI_EPF_BAR_SIZE)
+#define EPF_VHOST_BAR_SIZE		(2 * VIRTIO_PCI_EPF_REGS_MAX)
+/* Queues of a small register block. */
+#define EPF_VHOST_SMALL_QUEUES	8
+/* Bit of the command doorbell in epfv->rung (after the queues'). */
+#define EPF_VHOST_DB_CMD		VIRTIO_PCI_EPF_MAX_QUEUES
+#define EPF_VHOST_NR_DB		(VIRTIO_PCI_EPF_MAX_QUEUES + 1)
 
 struct epf_vhost_queue {
 	struct vhost_vq_config cfg;
 	bool enabled;
+};
+
+/*
+ * One interrupt of the doorbells: @rings are the bits of epfv->rung it
+ * stands for (a queue's, EPF_VHOST_DB_CMD), several where the controller
+ * has fewer doorbells than asked for and they share one.
+ */
+struct epf_vhost_doorbell {
+	struct pci_epf_vhost *epfv;
+	int virq;
+	char *name;
+	unsigned long count;
+	DECLARE_BITMAP(rings, EPF_VHOST_NR_DB);
 };
 
 static bool use_dma = true;
@@ -138,6 +166,15 @@ struct pci_epf_vhost {
 	const struct pci_epc_features *epc_features;
 	enum pci_barno bar;		/* the register block's */
 	void *reg;
+	/* The register block's layout, fixed at bind. */
+	size_t bar_size;
+	unsigned int regs_size;
+	unsigned int num_queues;
+	unsigned int notify_off;
+	unsigned int config_off;
+	unsigned int config_size;
+	bool msix;			/* the BAR holds an MSI-X table */
+	u32 sel;			/* queue selected, or U32_MAX */
 	struct vhost_transport transport;
 
 	struct mutex lock;		/* see the locking note */
@@ -161,14 +198,14 @@ struct pci_epf_vhost {
 
 	struct work_struct irq_work;
 	unsigned long irq_pending[BITS_TO_LONGS(EPF_VHOST_NR_VECTORS)];
+	/* MSI-X entry of each queue, as the driver set it when enabling it. */
+	u32 queue_vector[VIRTIO_PCI_EPF_MAX_QUEUES];
 
-	struct {
-		enum pci_barno bar;
-		u32 offset;
-		u32 data;
-	} db;				/* what the RC writes where to ring */
+	/* Doorbells: epf->db_msg[0] for commands, [1 + q] for queue q. */
+	struct epf_vhost_doorbell db[EPF_VHOST_NR_DB];
+	unsigned int ndb;		/* interrupts requested */
 	bool has_db;
-	atomic_t rung;
+	DECLARE_BITMAP(rung, EPF_VHOST_NR_DB);
 	wait_queue_head_t wq;
 };
 
@@ -305,8 +342,15 @@ static struct epf_vhost_window *epf_vhost_map(struct pci_epf_vhost *epfv,
 	int ret;
 
 	lockdep_assert_held(&epfv->map_lock);
-	/* Buffers: a window around the address, for its neighbours too. */
-	if (!whole) {
+	/*
+	 * A window around the address, for its neighbours too: the other
+	 * parts of a ring (virtio_ring allocates them together), the other
+	 * rings, nearby buffers. Controllers with four windows (R-Car)
+	 * could not hold a window per ring part. A ring part that straddles
+	 * a boundary of that granule gets a window of its own extent.
+	 */
+	if (!whole || addr - round_down(addr, EPF_VHOST_MAP_GRANULE) + len <=
+		      EPF_VHOST_MAP_GRANULE) {
 		start = round_down(addr, EPF_VHOST_MAP_GRANULE);
 		size = EPF_VHOST_MAP_GRANULE;
 	}
@@ -474,6 +518,28 @@ static int epf_vhost_windows_show(struct seq_file *m, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(epf_vhost_windows);
+
+/*
+ * /sys/kernel/debug/pci_epf_vhost/<function>/doorbells: one line per
+ * doorbell interrupt: its name, what it rings for and how often it rang.
+ */
+static int epf_vhost_doorbells_show(struct seq_file *m, void *unused)
+{
+	struct pci_epf_vhost *epfv = m->private;
+	unsigned int i;
+
+	mutex_lock(&epfv->lock);
+	if (!epfv->has_db)
+		seq_puts(m, "none: polling\n");
+	for (i = 0; i < epfv->ndb; i++)
+		seq_printf(m, "%s: irq %d rings %*pbl rang %lu\n",
+			   epfv->db[i].name, epfv->db[i].virq,
+			   EPF_VHOST_NR_DB, epfv->db[i].rings,
+			   READ_ONCE(epfv->db[i].count));
+	mutex_unlock(&epfv->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(epf_vhost_doorbells);
 
 /* DMA engine of the controller */
 
@@ -689,8 +755,7 @@ static void epf_vhost_irq_work(struct work_struct *work)
 		if (bit == VIRTIO_PCI_EPF_MAX_QUEUES)
 			vector = epf_vhost_rd(epfv, VIRTIO_PCI_EPF_CONFIG_VECTOR);
 		else
-			vector = epf_vhost_rd(epfv, VIRTIO_PCI_EPF_QUEUE(bit) +
-					 VIRTIO_PCI_EPF_Q_VECTOR);
+			vector = READ_ONCE(epfv->queue_vector[bit]);
 		if (msix && vector != VIRTIO_PCI_EPF_NO_VECTOR) {
 			/* The endpoint core numbers vectors from 1. */
 			if (vector < EPF_VHOST_NR_VECTORS)
@@ -762,11 +827,11 @@ static void epf_vhost_set_config(struct vhost_device *vdev, unsigned int offset,
 	/*
 	 * Odd while the bytes change, then even and new: a driver never takes
 	 * a read that overlapped the update for a good one. The core checked
-	 * the range against VIRTIO_PCI_EPF_CONFIG_MAX.
+	 * the range against epfv->config_size.
 	 */
 	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_CONFIG_GEN, generation << 1 | 1);
 	wmb();	/* odd before the bytes */
-	memcpy(epfv->reg + VIRTIO_PCI_EPF_CONFIG + offset, buf, len);
+	memcpy(epfv->reg + epfv->config_off + offset, buf, len);
 	wmb();	/* the bytes before the generation that covers them */
 	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_CONFIG_GEN, generation << 1);
 }
@@ -776,7 +841,7 @@ static void epf_vhost_get_config(struct vhost_device *vdev, unsigned int offset,
 {
 	struct pci_epf_vhost *epfv = to_epf_vhost_device(vdev)->epfv;
 
-	memcpy(buf, epfv->reg + VIRTIO_PCI_EPF_CONFIG + offset, len);
+	memcpy(buf, epfv->reg + epfv->config_off + offset, len);
 }
 
 static void epf_vhost_notify_config(struct vhost_device *vdev)
@@ -790,7 +855,7 @@ static int epf_vhost_get_vq(struct vhost_device *vdev, unsigned int index,
 {
 	struct epf_vhost_device *d = to_epf_vhost_device(vdev);
 
-	if (index >= VIRTIO_PCI_EPF_MAX_QUEUES || !d->q[index].enabled)
+	if (index >= d->epfv->num_queues || !d->q[index].enabled)
 		return -EINVAL;
 	*cfg = d->q[index].cfg;
 	return 0;
@@ -798,7 +863,7 @@ static int epf_vhost_get_vq(struct vhost_device *vdev, unsigned int index,
 
 static void epf_vhost_notify_vq(struct vhost_device *vdev, unsigned int index)
 {
-	if (index < VIRTIO_PCI_EPF_MAX_QUEUES)
+	if (index < to_epf_vhost_device(vdev)->epfv->num_queues)
 		epf_vhost_raise(to_epf_vhost_device(vdev)->epfv, index,
 				VIRTIO_PCI_EPF_ISR_QUEUE);
 }
@@ -828,9 +893,10 @@ static void epf_vhost_forget_queues(struct pci_epf_vhost *epfv,
 
 	for (q = 0; q < VIRTIO_PCI_EPF_MAX_QUEUES; q++) {
 		d->q[q].enabled = false;
-		epf_vhost_wr(epfv, VIRTIO_PCI_EPF_QUEUE(q) + VIRTIO_PCI_EPF_Q_ENABLED,
-			     0);
+		WRITE_ONCE(epfv->queue_vector[q], VIRTIO_PCI_EPF_NO_VECTOR);
 	}
+	epfv->sel = U32_MAX;
+	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_QUEUE_SEL + VIRTIO_PCI_EPF_Q_ENABLED, 0);
 	epf_vhost_unmap_all(epfv);
 }
 
@@ -868,13 +934,18 @@ static int epf_vhost_check_ring(struct pci_epf_vhost *epfv, unsigned int q,
 static int epf_vhost_queue_enable(struct pci_epf_vhost *epfv,
 				  struct epf_vhost_device *d, u32 q)
 {
-	unsigned int base = VIRTIO_PCI_EPF_QUEUE(q);
+	unsigned int base = VIRTIO_PCI_EPF_QUEUE_SEL;
 	struct vhost_vq_config cfg;
 	u8 status = vhost_get_status(&d->vdev);
 	int ret;
 
-	if (q >= VIRTIO_PCI_EPF_MAX_QUEUES) {
+	if (q >= epfv->num_queues) {
 		dev_err(&epfv->epf->dev, "QUEUE_ENABLE: no queue %u\n", q);
+		return -EINVAL;
+	}
+	if (q != epfv->sel) {
+		dev_err(&epfv->epf->dev, "QUEUE_ENABLE %u: queue %u is selected\n",
+			q, epfv->sel);
 		return -EINVAL;
 	}
 	if (!(status & VIRTIO_CONFIG_S_FEATURES_OK) ||
@@ -903,7 +974,41 @@ static int epf_vhost_queue_enable(struct pci_epf_vhost *epfv,
 		return ret;
 	d->q[q].cfg = cfg;
 	d->q[q].enabled = true;
+	WRITE_ONCE(epfv->queue_vector[q],
+		   epf_vhost_rd(epfv, base + VIRTIO_PCI_EPF_Q_VECTOR));
 	epf_vhost_wr(epfv, base + VIRTIO_PCI_EPF_Q_ENABLED, 1);
+	return 0;
+}
+
+/* The doorbell of queue @q: its own if the controller gave enough. */
+static const struct pci_epf_doorbell_msg *
+epf_vhost_queue_db(struct pci_epf_vhost *epfv, unsigned int q)
+{
+	struct pci_epf *epf = epfv->epf;
+
+	return &epf->db_msg[min(1 + q, epf->num_db - 1U)];
+}
+
+/* Show the device's fields of queue @q in the selected-queue block. */
+static int epf_vhost_queue_select(struct pci_epf_vhost *epfv,
+				  struct epf_vhost_device *d, u32 q)
+{
+	unsigned int base = VIRTIO_PCI_EPF_QUEUE_SEL;
+	const struct pci_epf_doorbell_msg *db;
+
+	if (q >= epfv->num_queues) {
+		dev_err(&epfv->epf->dev, "QUEUE_SELECT: no queue %u\n", q);
+		return -EINVAL;
+	}
+	epfv->sel = q;
+	epf_vhost_wr(epfv, base + VIRTIO_PCI_EPF_Q_SIZE_MAX,
+		     EPF_VHOST_QUEUE_SIZE_MAX);
+	epf_vhost_wr(epfv, base + VIRTIO_PCI_EPF_Q_ENABLED, d->q[q].enabled);
+	if (epfv->has_db) {
+		db = epf_vhost_queue_db(epfv, q);
+		epf_vhost_wr(epfv, base + VIRTIO_PCI_EPF_Q_DB_OFFSET, db->offset);
+		epf_vhost_wr(epfv, base + VIRTIO_PCI_EPF_Q_DB_DATA, db->msg.data);
+	}
 	return 0;
 }
 
@@ -914,12 +1019,12 @@ static int epf_vhost_config_write(struct pci_epf_vhost *epfv,
 	__le32 v = cpu_to_le32(value);
 
 	if ((len != 1 && len != 2 && len != 4) ||
-	    offset + len > VIRTIO_PCI_EPF_CONFIG_MAX) {
+	    offset + len > epfv->config_size) {
 		dev_err(&epfv->epf->dev, "CONFIG_WRITE: %u bytes at %u are outside config space\n",
 			len, offset);
 		return -EINVAL;
 	}
-	memcpy(epfv->reg + VIRTIO_PCI_EPF_CONFIG + offset, &v, len);
+	memcpy(epfv->reg + epfv->config_off + offset, &v, len);
 	return vhost_device_config_written(&d->vdev, offset, len);
 }
 
@@ -948,6 +1053,9 @@ static void epf_vhost_run_command(struct pci_epf_vhost *epfv, u32 seq)
 			break;
 		case VIRTIO_PCI_EPF_CMD_CONFIG_WRITE:
 			ret = epf_vhost_config_write(epfv, d, arg0, arg1);
+			break;
+		case VIRTIO_PCI_EPF_CMD_QUEUE_SELECT:
+			ret = epf_vhost_queue_select(epfv, d, arg0);
 			break;
 		default:
 			dev_err(&epfv->epf->dev, "unknown command %u\n", cmd);
@@ -981,8 +1089,14 @@ static void epf_vhost_new_driver(struct pci_epf_vhost *epfv, u32 epoch)
 	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_EPOCH_ACK, epoch);
 }
 
-/* One pass over the register block; true if there was anything to do. */
-static bool epf_vhost_service(struct pci_epf_vhost *epfv)
+/*
+ * One pass over the register block; true if there was anything to do.
+ * The queues looked at are those whose doorbell rang, in @rung, or all of
+ * them if @rung is NULL (polling, or the look now and then in case a
+ * doorbell was lost).
+ */
+static bool epf_vhost_service(struct pci_epf_vhost *epfv,
+			      const unsigned long *rung)
 {
 	struct epf_vhost_device *d;
 	bool busy = false;
@@ -1012,10 +1126,11 @@ static bool epf_vhost_service(struct pci_epf_vhost *epfv)
 		busy = true;
 	}
 	d = epfv->dev;
-	for (q = 0; d && q < VIRTIO_PCI_EPF_MAX_QUEUES; q++) {
-		unsigned int off = VIRTIO_PCI_EPF_QUEUE(q) +
-				   VIRTIO_PCI_EPF_Q_NOTIFY;
+	for (q = 0; d && q < epfv->num_queues; q++) {
+		unsigned int off = epfv->notify_off + 4 * q;
 
+		if (rung && !test_bit(q, rung))
+			continue;
 		if (!epf_vhost_rd(epfv, off))
 			continue;
 		/* Clear first: a notification after this is seen next time. */
@@ -1029,12 +1144,16 @@ static bool epf_vhost_service(struct pci_epf_vhost *epfv)
 	return busy;
 }
 
-/* The doorbell's interrupt: the RC posted a command or a kick. */
+/* A doorbell's interrupt: the RC posted a command or kicked a queue. */
 static irqreturn_t epf_vhost_doorbell(int irq, void *data)
 {
-	struct pci_epf_vhost *epfv = data;
+	struct epf_vhost_doorbell *db = data;
+	struct pci_epf_vhost *epfv = db->epfv;
+	unsigned int bit;
 
-	atomic_set(&epfv->rung, 1);
+	db->count++;
+	for_each_set_bit(bit, db->rings, EPF_VHOST_NR_DB)
+		set_bit(bit, epfv->rung);
 	wake_up(&epfv->wq);
 	return IRQ_HANDLED;
 }
@@ -1047,26 +1166,38 @@ static int epf_vhost_thread(void *data)
 {
 	struct pci_epf_vhost *epfv = data;
 	unsigned long interval = EPF_VHOST_POLL_MIN_US;
+	DECLARE_BITMAP(rung, EPF_VHOST_NR_DB);
+	bool all = true, busy;
+	unsigned int bit;
 
 	while (!kthread_should_stop()) {
-		bool busy = epf_vhost_service(epfv);
-
-		if (epfv->has_db) {
-			if (busy) {
-				cond_resched();
-				continue;
-			}
-			wait_event_timeout(epfv->wq,
-					   atomic_xchg(&epfv->rung, 0) ||
-					   kthread_should_stop(),
-					   msecs_to_jiffies(EPF_VHOST_DB_SAFETY_MS));
+		if (!epfv->has_db) {
+			busy = epf_vhost_service(epfv, NULL);
+			if (busy)
+				interval = EPF_VHOST_POLL_MIN_US;
+			else
+				interval = min(interval * 2, EPF_VHOST_POLL_MAX_US);
+			usleep_range(interval, interval + interval / 4);
 			continue;
 		}
-		if (busy)
-			interval = EPF_VHOST_POLL_MIN_US;
-		else
-			interval = min(interval * 2, EPF_VHOST_POLL_MAX_US);
-		usleep_range(interval, interval + interval / 4);
+		bitmap_zero(rung, EPF_VHOST_NR_DB);
+		for (bit = 0; bit < EPF_VHOST_NR_DB; bit++)
+			if (test_and_clear_bit(bit, epfv->rung))
+				__set_bit(bit, rung);
+		/* The commands' doorbell stands for every queue too. */
+		busy = epf_vhost_service(epfv, all ||
+					 test_bit(EPF_VHOST_DB_CMD, rung) ?
+					 NULL : rung);
+		all = false;
+		if (busy) {
+			cond_resched();
+			continue;
+		}
+		/* Every queue, now and then, in case a doorbell was lost. */
+		all = !wait_event_timeout(epfv->wq,
+					  !bitmap_empty(epfv->rung, EPF_VHOST_NR_DB) ||
+					  kthread_should_stop(),
+					  msecs_to_jiffies(EPF_VHOST_DB_SAFETY_MS));
 	}
 	return 0;
 }
@@ -1074,27 +1205,31 @@ static int epf_vhost_thread(void *data)
 /* The register block as a driver finds it after a link up. */
 static void epf_vhost_init_registers(struct pci_epf_vhost *epfv)
 {
+	const struct pci_epf_doorbell_msg *db;
 	struct epf_vhost_device *d = epfv->dev;
+	struct pci_epf *epf = epfv->epf;
 	unsigned int q;
 
 	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_MAGIC_OFF, VIRTIO_PCI_EPF_MAGIC);
 	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_VERSION_OFF, VIRTIO_PCI_EPF_VERSION);
 	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_DEVICE_ID, d ? d->vdev.id.device : 0);
 	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_VENDOR_ID, d ? d->vdev.id.vendor : 0);
-	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_NUM_QUEUES, VIRTIO_PCI_EPF_MAX_QUEUES);
-	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_CONFIG_SIZE, VIRTIO_PCI_EPF_CONFIG_MAX);
+	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_NUM_QUEUES, epfv->num_queues);
+	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_CONFIG_SIZE, epfv->config_size);
+	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_NOTIFY_OFF, epfv->notify_off);
+	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_CONFIG_OFF, epfv->config_off);
 	if (epfv->has_db) {
-		epf_vhost_wr(epfv, VIRTIO_PCI_EPF_DB_OFFSET, epfv->db.offset);
-		epf_vhost_wr(epfv, VIRTIO_PCI_EPF_DB_DATA, epfv->db.data);
-		epf_vhost_wr(epfv, VIRTIO_PCI_EPF_DB_BAR, epfv->db.bar);
+		db = &epf->db_msg[0];
+		epf_vhost_wr(epfv, VIRTIO_PCI_EPF_DB_OFFSET, db->offset);
+		epf_vhost_wr(epfv, VIRTIO_PCI_EPF_DB_DATA, db->msg.data);
+		epf_vhost_wr(epfv, VIRTIO_PCI_EPF_DB_BAR, db->bar);
 	} else {
 		epf_vhost_wr(epfv, VIRTIO_PCI_EPF_DB_BAR, VIRTIO_PCI_EPF_DB_NONE);
 	}
 	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_ISR_QUEUE, 0);
 	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_ISR_CONFIG, 0);
-	for (q = 0; q < VIRTIO_PCI_EPF_MAX_QUEUES; q++)
-		epf_vhost_wr(epfv, VIRTIO_PCI_EPF_QUEUE(q) +
-			VIRTIO_PCI_EPF_Q_SIZE_MAX, EPF_VHOST_QUEUE_SIZE_MAX);
+	for (q = 0; q < epfv->num_queues; q++)
+		epf_vhost_wr(epfv, epfv->notify_off + 4 * q, 0);
 	/*
 	 * A driver that was there before gets no answer until it announces
 	 * itself again; one that announces itself from now on is answered.
@@ -1163,43 +1298,105 @@ static int epf_vhost_link_down(struct pci_epf *epf)
 	return 0;
 }
 
+static void epf_vhost_put_doorbell(struct pci_epf_vhost *epfv)
+{
+	struct pci_epf *epf = epfv->epf;
+	unsigned int i;
+
+	lockdep_assert_held(&epfv->lock);
+	for (i = 0; i < epfv->ndb; i++) {
+		free_irq(epfv->db[i].virq, &epfv->db[i]);
+		kfree(epfv->db[i].name);
+	}
+	memset(epfv->db, 0, sizeof(epfv->db));
+	epfv->ndb = 0;
+	if (epf->db_msg)
+		pci_epf_free_doorbell(epf);
+	epfv->has_db = false;
+}
+
 /*
- * A doorbell if the controller has one the RC reaches through a BAR it
- * set up; polling otherwise. One doorbell serves the commands and every
- * queue: the NOTIFY words say which queue was kicked.
+ * Request the interrupt of doorbell @i, or add @i to the entry of another
+ * doorbell that raises the same one.
+ */
+static int epf_vhost_request_doorbell(struct pci_epf_vhost *epfv,
+				      unsigned int i)
+{
+	const struct pci_epf_doorbell_msg *msg = &epfv->epf->db_msg[i];
+	struct epf_vhost_doorbell *db;
+	unsigned int bit = i ? i - 1 : EPF_VHOST_DB_CMD;
+	unsigned int j;
+	int ret;
+
+	for (j = 0; j < epfv->ndb; j++) {
+		if (epfv->db[j].virq == msg->virq) {
+			set_bit(bit, epfv->db[j].rings);
+			return 0;
+		}
+	}
+	db = &epfv->db[epfv->ndb];
+	db->epfv = epfv;
+	db->virq = msg->virq;
+	set_bit(bit, db->rings);
+	db->name = i ? kasprintf(GFP_KERNEL, "%s q%u", dev_name(&epfv->epf->dev), i - 1) :
+		       kasprintf(GFP_KERNEL, "%s cmd", dev_name(&epfv->epf->dev));
+	if (!db->name)
+		return -ENOMEM;
+	ret = request_irq(db->virq, epf_vhost_doorbell, msg->irq_flags,
+			  db->name, db);
+	if (ret) {
+		kfree(db->name);
+		memset(db, 0, sizeof(*db));
+		return ret;
+	}
+	epfv->ndb++;
+	return 0;
+}
+
+/*
+ * Doorbells if the controller has them, reached by the RC through a BAR
+ * it set up: one for the commands and one per queue, as many as the
+ * controller gives (those it has too few for share one); polling
+ * otherwise. The NOTIFY words say which queues were kicked either way.
  */
 static void epf_vhost_get_doorbell(struct pci_epf_vhost *epfv)
 {
 	struct pci_epf *epf = epfv->epf;
 	struct pci_epf_doorbell_msg *db;
+	unsigned int i;
 	int ret;
 
-	ret = pci_epf_alloc_doorbell(epf, 1);
+	lockdep_assert_held(&epfv->lock);
+	ret = pci_epf_alloc_doorbell(epf, 1 + epfv->num_queues);
 	if (ret) {
 		dev_info(&epf->dev, "no doorbell (%d): polling\n", ret);
 		return;
 	}
 	db = &epf->db_msg[0];
-	if (db->bar == NO_BAR || db->bar == epfv->bar) {
-		/* An MSI doorbell would need a BAR mapped onto it. */
-		dev_info(&epf->dev, "the doorbell is in no BAR of its own: polling\n");
-		pci_epf_free_doorbell(epf);
-		return;
+	for (i = 0; i < epf->num_db; i++) {
+		if (epf->db_msg[i].bar == NO_BAR ||
+		    epf->db_msg[i].bar == epfv->bar ||
+		    epf->db_msg[i].bar != db->bar) {
+			/* An MSI doorbell would need a BAR mapped onto it. */
+			dev_info(&epf->dev, "doorbell %u is in no BAR of its own: polling\n",
+				 i);
+			pci_epf_free_doorbell(epf);
+			return;
+		}
 	}
-	ret = request_irq(db->virq, epf_vhost_doorbell, db->irq_flags,
-			  dev_name(&epf->dev), epfv);
-	if (ret) {
-		dev_err(&epf->dev, "doorbell interrupt %d: %d: polling\n",
-			db->virq, ret);
-		pci_epf_free_doorbell(epf);
-		return;
+	for (i = 0; i < epf->num_db; i++) {
+		ret = epf_vhost_request_doorbell(epfv, i);
+		if (ret) {
+			dev_err(&epf->dev, "doorbell interrupt %d: %d: polling\n",
+				epf->db_msg[i].virq, ret);
+			epf_vhost_put_doorbell(epfv);
+			return;
+		}
 	}
-	epfv->db.bar = db->bar;
-	epfv->db.offset = db->offset;
-	epfv->db.data = db->msg.data;
 	epfv->has_db = true;
-	dev_info(&epf->dev, "notified by doorbell (BAR%d + %#x)\n",
-		 epfv->db.bar, epfv->db.offset);
+	dev_info(&epf->dev, "notified by %u doorbell%s for %u queues (BAR%d + %#llx)\n",
+		 epfv->ndb, epfv->ndb == 1 ? "" : "s", epfv->num_queues,
+		 db->bar, (u64)db->offset);
 }
 
 static int epf_vhost_epc_init(struct pci_epf *epf)
@@ -1221,29 +1418,20 @@ static int epf_vhost_epc_init(struct pci_epf *epf)
 		if (ret)
 			return ret;
 	}
-	if (epfv->epc_features->msix_capable) {
+	if (epfv->msix) {
 		ret = pci_epc_set_msix(epc, epf->func_no, epf->vfunc_no,
 				       EPF_VHOST_NR_VECTORS, epfv->bar,
 				       EPF_VHOST_MSIX_OFFSET);
 		if (ret)
 			return ret;
 	}
+	mutex_lock(&epfv->lock);
 	epf_vhost_get_doorbell(epfv);
+	mutex_unlock(&epfv->lock);
 	epfv->initialized = true;
 	if (!epfv->epc_features->linkup_notifier)
 		return epf_vhost_link_up(epf);
 	return 0;
-}
-
-static void epf_vhost_put_doorbell(struct pci_epf_vhost *epfv)
-{
-	struct pci_epf *epf = epfv->epf;
-
-	if (epfv->has_db)
-		free_irq(epf->db_msg[0].virq, epfv);
-	if (epf->db_msg)
-		pci_epf_free_doorbell(epf);
-	epfv->has_db = false;
 }
 
 static void epf_vhost_epc_deinit(struct pci_epf *epf)
@@ -1251,7 +1439,9 @@ static void epf_vhost_epc_deinit(struct pci_epf *epf)
 	struct pci_epf_vhost *epfv = epf_get_drvdata(epf);
 
 	epf_vhost_link_down(epf);
+	mutex_lock(&epfv->lock);
 	epf_vhost_put_doorbell(epfv);
+	mutex_unlock(&epfv->lock);
 	if (epfv->initialized)
 		pci_epc_clear_bar(epf->epc, epf->func_no, epf->vfunc_no,
 				  &epf->bar[epfv->bar]);
@@ -1293,7 +1483,7 @@ static struct vhost_device *epf_vhost_add(struct vhost_transport *t,
 	}
 	d->epfv = epfv;
 	ret = vhost_device_init(&d->vdev, &epfv->epf->dev, id, &epf_vhost_ops,
-				VIRTIO_PCI_EPF_CONFIG_MAX, epf_vhost_release);
+				epfv->config_size, epf_vhost_release);
 	if (ret) {
 		kfree(d);
 		goto unlock;
@@ -1331,7 +1521,10 @@ static void epf_vhost_del(struct vhost_transport *t, struct vhost_device *vdev)
 	epf_vhost_unmap_all(epfv);
 }
 
-/* The first BAR the controller leaves free that can hold the registers. */
+/*
+ * The first BAR the controller leaves free that can hold the registers:
+ * programmable, or fixed at VIRTIO_PCI_EPF_REGS_MIN bytes or more.
+ */
 static enum pci_barno epf_vhost_pick_bar(const struct pci_epc_features *f)
 {
 	enum pci_barno bar = pci_epc_get_first_free_bar(f);
@@ -1339,11 +1532,42 @@ static enum pci_barno epf_vhost_pick_bar(const struct pci_epc_features *f)
 	while (bar != NO_BAR) {
 		if (f->bar[bar].type == BAR_PROGRAMMABLE ||
 		    (f->bar[bar].type == BAR_FIXED &&
-		     f->bar[bar].fixed_size >= EPF_VHOST_BAR_SIZE))
+		     f->bar[bar].fixed_size >= VIRTIO_PCI_EPF_REGS_MIN))
 			return bar;
 		bar = pci_epc_get_next_free_bar(f, bar + 1);
 	}
 	return NO_BAR;
+}
+
+/*
+ * Lay the register block out in the BAR picked: the header, the selected
+ * queue, the NOTIFY words, then config space. A BAR that holds a full
+ * block and an MSI-X table gets both; a small fixed one (R-Car's 256
+ * bytes) a block of its size with EPF_VHOST_SMALL_QUEUES queues, the
+ * config space that is left, and no MSI-X.
+ */
+static void epf_vhost_layout(struct pci_epf_vhost *epfv)
+{
+	const struct pci_epc_features *f = epfv->epc_features;
+	const struct pci_epc_bar_desc *desc = &f->bar[epfv->bar];
+
+	if (desc->type == BAR_FIXED && desc->fixed_size < EPF_VHOST_BAR_SIZE) {
+		epfv->bar_size = desc->fixed_size;
+		epfv->regs_size = min_t(u64, desc->fixed_size,
+					VIRTIO_PCI_EPF_REGS_MAX);
+	} else {
+		epfv->bar_size = EPF_VHOST_BAR_SIZE;
+		epfv->regs_size = VIRTIO_PCI_EPF_REGS_MAX;
+	}
+	epfv->msix = f->msix_capable && epfv->bar_size >= EPF_VHOST_BAR_SIZE;
+	epfv->num_queues = epfv->regs_size < VIRTIO_PCI_EPF_REGS_MAX ?
+			   EPF_VHOST_SMALL_QUEUES : VIRTIO_PCI_EPF_MAX_QUEUES;
+	epfv->notify_off = VIRTIO_PCI_EPF_LAYOUT_END;
+	epfv->config_off = ALIGN(epfv->notify_off + 4 * epfv->num_queues, 16);
+	epfv->config_size = min_t(unsigned int,
+				  epfv->regs_size - epfv->config_off,
+				  VIRTIO_PCI_EPF_CONFIG_MAX);
+	epfv->sel = U32_MAX;
 }
 
 static int epf_vhost_bind(struct pci_epf *epf)
@@ -1362,16 +1586,20 @@ static int epf_vhost_bind(struct pci_epf *epf)
 		return -EOPNOTSUPP;
 	epfv->bar = epf_vhost_pick_bar(features);
 	if (epfv->bar == NO_BAR) {
-		dev_err(&epf->dev, "no free BAR of the controller can hold the %d bytes of the registers\n",
-			EPF_VHOST_BAR_SIZE);
+		dev_err(&epf->dev, "no free BAR of the controller can hold the %d bytes of the smallest register block\n",
+			VIRTIO_PCI_EPF_REGS_MIN);
 		return -EOPNOTSUPP;
 	}
 	epfv->epc_features = features;
-	epfv->reg = pci_epf_alloc_space(epf, EPF_VHOST_BAR_SIZE, epfv->bar,
+	epf_vhost_layout(epfv);
+	epfv->reg = pci_epf_alloc_space(epf, epfv->bar_size, epfv->bar,
 					features, PRIMARY_INTERFACE);
 	if (!epfv->reg)
 		return -ENOMEM;
-	memset(epfv->reg, 0, EPF_VHOST_BAR_SIZE);
+	memset(epfv->reg, 0, epfv->bar_size);
+	dev_info(&epf->dev, "registers in BAR%d: %u bytes, %u queues, %u bytes of config space%s\n",
+		 epfv->bar, epfv->regs_size, epfv->num_queues,
+		 epfv->config_size, epfv->msix ? ", MSI-X table" : "");
 	epf_vhost_init_registers(epfv);
 	epf_vhost_get_dma(epfv);
 
@@ -1386,6 +1614,8 @@ static int epf_vhost_bind(struct pci_epf *epf)
 	epfv->dir = debugfs_create_dir(dev_name(&epf->dev), epf_vhost_debugfs);
 	debugfs_create_file("windows", 0400, epfv->dir, epfv,
 			    &epf_vhost_windows_fops);
+	debugfs_create_file("doorbells", 0400, epfv->dir, epfv,
+			    &epf_vhost_doorbells_fops);
 	return 0;
 }
 
@@ -1399,7 +1629,9 @@ static void epf_vhost_unbind(struct pci_epf *epf)
 	vhost_transport_unregister(&epfv->transport);
 	cancel_work_sync(&epfv->irq_work);
 	epf_vhost_put_dma(epfv);
+	mutex_lock(&epfv->lock);
 	epf_vhost_put_doorbell(epfv);
+	mutex_unlock(&epfv->lock);
 	if (epfv->initialized)
 		pci_epc_clear_bar(epf->epc, epf->func_no, epf->vfunc_no,
 				  &epf->bar[epfv->bar]);

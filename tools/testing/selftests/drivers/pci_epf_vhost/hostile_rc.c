@@ -185,9 +185,10 @@ static void wr64(unsigned int off, uint64_t val)
 	wr(off + 4, (uint32_t)(val >> 32));
 }
 
-static unsigned int qreg(unsigned int q, unsigned int off)
+/* A field of the selected queue. */
+static unsigned int qreg(unsigned int off)
 {
-	return VIRTIO_PCI_EPF_QUEUE(q) + off;
+	return VIRTIO_PCI_EPF_QUEUE_SEL + off;
 }
 
 /* Poll until (register & mask) == want, at most @ms; *@last: last read. */
@@ -348,33 +349,44 @@ static bool expect_einval_needs_reset(const char *what, long long r)
 	return ok;
 }
 
-static void queue_setup(unsigned int q, uint32_t size, uint64_t desc,
-			uint64_t avail, uint64_t used)
+/* The driver's fields of the selected queue. */
+static void queue_setup(uint32_t size, uint64_t desc, uint64_t avail,
+			uint64_t used)
 {
-	wr(qreg(q, VIRTIO_PCI_EPF_Q_SIZE), size);
-	wr64(qreg(q, VIRTIO_PCI_EPF_Q_DESC), desc);
-	wr64(qreg(q, VIRTIO_PCI_EPF_Q_DRIVER), avail);
-	wr64(qreg(q, VIRTIO_PCI_EPF_Q_DEVICE), used);
-	wr(qreg(q, VIRTIO_PCI_EPF_Q_VECTOR), VIRTIO_PCI_EPF_NO_VECTOR);
+	wr(qreg(VIRTIO_PCI_EPF_Q_SIZE), size);
+	wr64(qreg(VIRTIO_PCI_EPF_Q_DESC), desc);
+	wr64(qreg(VIRTIO_PCI_EPF_Q_DRIVER), avail);
+	wr64(qreg(VIRTIO_PCI_EPF_Q_DEVICE), used);
+	wr(qreg(VIRTIO_PCI_EPF_Q_VECTOR), VIRTIO_PCI_EPF_NO_VECTOR);
 }
 
 /* Queue 0 with the rings in our pages, all valid. */
 static void queue0_valid(void)
 {
-	queue_setup(0, RING_SIZE, pages_pa[PG_DESC], pages_pa[PG_AVAIL],
+	queue_setup(RING_SIZE, pages_pa[PG_DESC], pages_pa[PG_AVAIL],
 		    pages_pa[PG_USED]);
 }
 
-/* Prelude, then QUEUE_ENABLE of @q as the caller set it up: refused. */
+static bool select_queue(uint32_t q)
+{
+	return cmd_ok("QUEUE_SELECT", VIRTIO_PCI_EPF_CMD_QUEUE_SELECT, q, 0);
+}
+
+/*
+ * Prelude, @q selected if it exists, then QUEUE_ENABLE of @q as the
+ * caller set it up: refused.
+ */
 static bool bad_queue_enable(const char *what, uint32_t q)
 {
 	if (!prelude(true))
+		return false;
+	if (q < rd(VIRTIO_PCI_EPF_NUM_QUEUES) && !select_queue(q))
 		return false;
 	return expect_einval_needs_reset(what,
 			cmd(VIRTIO_PCI_EPF_CMD_QUEUE_ENABLE, q, 0));
 }
 
-/* Cases 1 to 12: the command mailbox. */
+/* Cases 1 to 14: the command mailbox. */
 
 static bool case_unknown_cmd(void)
 {
@@ -406,23 +418,43 @@ static bool case_queue_40(void)
 	return bad_queue_enable("QUEUE_ENABLE 40", 40);
 }
 
+static bool case_select_40(void)
+{
+	if (!prelude(true))
+		return false;
+	return expect_einval_needs_reset("QUEUE_SELECT 40",
+			cmd(VIRTIO_PCI_EPF_CMD_QUEUE_SELECT, 40, 0));
+}
+
+static bool case_queue_not_selected(void)
+{
+	queue0_valid();
+	if (!prelude(true) || !select_queue(0))
+		return false;
+	return expect_einval_needs_reset("QUEUE_ENABLE 1 with queue 0 selected",
+			cmd(VIRTIO_PCI_EPF_CMD_QUEUE_ENABLE, 1, 0));
+}
+
 static bool case_queue_size_3(void)
 {
 	queue0_valid();
-	wr(qreg(0, VIRTIO_PCI_EPF_Q_SIZE), 3);
+	wr(qreg(VIRTIO_PCI_EPF_Q_SIZE), 3);
 	return bad_queue_enable("QUEUE_ENABLE with SIZE 3", 0);
 }
 
 static bool case_queue_size_big(void)
 {
-	uint32_t size_max = rd(qreg(0, VIRTIO_PCI_EPF_Q_SIZE_MAX));
-	uint32_t size = 4096;
+	uint32_t size_max, size = 4096;
+
+	if (!select_queue(0))
+		return false;
+	size_max = rd(qreg(VIRTIO_PCI_EPF_Q_SIZE_MAX));
 
 	/* A power of two above what the device takes. */
 	while (size <= size_max && size < 0x80000000U)
 		size <<= 1;
 	queue0_valid();
-	wr(qreg(0, VIRTIO_PCI_EPF_Q_SIZE), size);
+	wr(qreg(VIRTIO_PCI_EPF_Q_SIZE), size);
 	if (size <= size_max) {
 		diag("SIZE_MAX %u: no power of two above it", size_max);
 		return false;
@@ -434,21 +466,21 @@ static bool case_queue_size_big(void)
 static bool case_desc_misaligned(void)
 {
 	queue0_valid();
-	wr64(qreg(0, VIRTIO_PCI_EPF_Q_DESC), pages_pa[PG_DESC] + 8);
+	wr64(qreg(VIRTIO_PCI_EPF_Q_DESC), pages_pa[PG_DESC] + 8);
 	return bad_queue_enable("QUEUE_ENABLE with DESC 8 bytes off", 0);
 }
 
 static bool case_desc_unreachable(void)
 {
 	queue0_valid();
-	wr64(qreg(0, VIRTIO_PCI_EPF_Q_DESC), 0xfffffffffff000ULL);
+	wr64(qreg(VIRTIO_PCI_EPF_Q_DESC), 0xfffffffffff000ULL);
 	return bad_queue_enable("QUEUE_ENABLE with DESC at 0xfffffffffff000", 0);
 }
 
 static bool case_used_wraps(void)
 {
 	queue0_valid();
-	wr64(qreg(0, VIRTIO_PCI_EPF_Q_DEVICE), 0xfffffffffffffff0ULL);
+	wr64(qreg(VIRTIO_PCI_EPF_Q_DEVICE), 0xfffffffffffffff0ULL);
 	return bad_queue_enable("QUEUE_ENABLE with DEVICE at 0xfffffffffffffff0", 0);
 }
 
@@ -503,7 +535,7 @@ static bool case_seq_skip(void)
 	return true;
 }
 
-/* Cases 13 to 16 and 18: the ring the client reads. */
+/* Cases 15 to 18 and 20: the ring the client reads. */
 
 static struct ring_desc *ring_desc(void)
 {
@@ -560,7 +592,7 @@ static void notify(void)
 	unsigned int q = ring_q;
 
 	__sync_synchronize();	/* the ring before the notification */
-	wr(qreg(q, VIRTIO_PCI_EPF_Q_NOTIFY), 1);
+	wr(rd(VIRTIO_PCI_EPF_NOTIFY_OFF) + 4 * q, 1);
 	ring_doorbell();
 }
 
@@ -583,21 +615,22 @@ static bool running_queue(void)
 		/* Queue 0, idle, in one page: desc, avail, used. */
 		STORE((uint16_t *)(pages[PG_IDLE] + 0x400),
 		      htole16(AVAIL_F_NO_INTERRUPT));
-		queue_setup(0, RING_SIZE, pages_pa[PG_IDLE],
+		queue_setup(RING_SIZE, pages_pa[PG_IDLE],
 			    pages_pa[PG_IDLE] + 0x400,
 			    pages_pa[PG_IDLE] + 0x800);
-		if (!cmd_ok("QUEUE_ENABLE 0", VIRTIO_PCI_EPF_CMD_QUEUE_ENABLE,
+		if (!select_queue(0) ||
+		    !cmd_ok("QUEUE_ENABLE 0", VIRTIO_PCI_EPF_CMD_QUEUE_ENABLE,
 			    0, 0))
 			return false;
 	}
-	queue_setup(ring_q, RING_SIZE, pages_pa[PG_DESC], pages_pa[PG_AVAIL],
+	queue_setup(RING_SIZE, pages_pa[PG_DESC], pages_pa[PG_AVAIL],
 		    pages_pa[PG_USED]);
-	if (!cmd_ok("QUEUE_ENABLE", VIRTIO_PCI_EPF_CMD_QUEUE_ENABLE, ring_q,
-		    0))
+	if (!select_queue(ring_q) ||
+	    !cmd_ok("QUEUE_ENABLE", VIRTIO_PCI_EPF_CMD_QUEUE_ENABLE, ring_q, 0))
 		return false;
-	if (rd(qreg(ring_q, VIRTIO_PCI_EPF_Q_ENABLED)) != 1) {
+	if (rd(qreg(VIRTIO_PCI_EPF_Q_ENABLED)) != 1) {
 		diag("QUEUE_ENABLE %u: ENABLED reads %u", ring_q,
-		     rd(qreg(ring_q, VIRTIO_PCI_EPF_Q_ENABLED)));
+		     rd(qreg(VIRTIO_PCI_EPF_Q_ENABLED)));
 		return false;
 	}
 	if (!cmd_ok("DRIVER_OK", VIRTIO_PCI_EPF_CMD_SET_STATUS,
@@ -688,15 +721,15 @@ static bool case_ring_long_chain(void)
 	return expect_ring_failure("chain of all 8 descriptors, round and round");
 }
 
-/* Case 17: the device still works. */
+/* Case 19: the device still works. */
 
 static bool case_recovers(void)
 {
 	uint32_t enabled;
 
-	if (!reset())
+	if (!reset() || !select_queue(0))
 		return false;
-	enabled = rd(qreg(0, VIRTIO_PCI_EPF_Q_ENABLED));
+	enabled = rd(qreg(VIRTIO_PCI_EPF_Q_ENABLED));
 	if (enabled) {
 		diag("reset: queue 0 ENABLED still reads %u", enabled);
 		return false;
@@ -704,7 +737,7 @@ static bool case_recovers(void)
 	return prelude(true);
 }
 
-/* Case 18: and serves a well-formed buffer. */
+/* Case 20: and serves a well-formed buffer. */
 
 static bool case_serves(void)
 {
@@ -741,7 +774,7 @@ static bool case_serves(void)
 	return true;
 }
 
-/* Cases 19 to 24: messages vhost_rpmsg must give back unread, and log. */
+/* Cases 21 to 26: messages vhost_rpmsg must give back unread, and log. */
 
 struct rpmsg_hdr {
 	uint32_t src;
@@ -843,6 +876,10 @@ static const struct test_case {
 	  case_config_write_beyond, ANY },
 	{ "QUEUE_ENABLE of queue 40: EINVAL, DEVICE_NEEDS_RESET",
 	  case_queue_40, ANY },
+	{ "QUEUE_SELECT of queue 40: EINVAL, DEVICE_NEEDS_RESET",
+	  case_select_40, ANY },
+	{ "QUEUE_ENABLE of a queue not selected: EINVAL, DEVICE_NEEDS_RESET",
+	  case_queue_not_selected, ANY },
 	{ "QUEUE_ENABLE with SIZE 3: EINVAL, DEVICE_NEEDS_RESET",
 	  case_queue_size_3, ANY },
 	{ "QUEUE_ENABLE with SIZE above SIZE_MAX: EINVAL, DEVICE_NEEDS_RESET",
@@ -1130,7 +1167,7 @@ int main(int argc, char **argv)
 		regs = map_bar(bdf, regs_bar, &regs_size);
 		if (!regs)
 			continue;
-		if (regs_size >= VIRTIO_PCI_EPF_BAR_SIZE) {
+		if (regs_size >= VIRTIO_PCI_EPF_REGS_MIN) {
 			magic = rd(VIRTIO_PCI_EPF_MAGIC_OFF);
 			version = rd(VIRTIO_PCI_EPF_VERSION_OFF);
 			if (magic == VIRTIO_PCI_EPF_MAGIC)
@@ -1150,9 +1187,10 @@ int main(int argc, char **argv)
 	     device, rd(VIRTIO_PCI_EPF_VENDOR_ID),
 	     (unsigned long long)rd64(VIRTIO_PCI_EPF_DEVICE_FEATURES),
 	     rd(VIRTIO_PCI_EPF_NUM_QUEUES));
-	diag("SIZE_MAX %u STATUS %#x CMD_SEQ %u CMD_DONE %u DB_BAR %#x",
-	     rd(qreg(0, VIRTIO_PCI_EPF_Q_SIZE_MAX)), rd(VIRTIO_PCI_EPF_STATUS),
-	     seq, rd(VIRTIO_PCI_EPF_CMD_DONE), rd(VIRTIO_PCI_EPF_DB_BAR));
+	diag("NOTIFY_OFF %#x CONFIG_OFF %#x STATUS %#x CMD_SEQ %u CMD_DONE %u DB_BAR %#x",
+	     rd(VIRTIO_PCI_EPF_NOTIFY_OFF), rd(VIRTIO_PCI_EPF_CONFIG_OFF),
+	     rd(VIRTIO_PCI_EPF_STATUS), seq, rd(VIRTIO_PCI_EPF_CMD_DONE),
+	     rd(VIRTIO_PCI_EPF_DB_BAR));
 	if (!device)
 		return bail_out("DEVICE_ID 0: no vhost client bound on the endpoint");
 	if (!map_doorbell(bdf))
