@@ -98,13 +98,15 @@
  * outside epc->lock, and whether BAR 5 is the doorbell. ep->win_lock (a
  * mutex) protects the window table and the outbound region's allocation
  * maps, which mem_map(), mem_unmap(), raise_irq() and remove read; it does
- * not rely on epc->lock. The doorbell handler runs in hard interrupt
- * context: it schedules the link work, or raises ep->db_irq, whose
+ * not rely on epc->lock. ep->probe_lock (a mutex, a leaf) protects the
+ * result of the debugfs window probe. The doorbell handler runs in hard interrupt
+ * context: it schedules the link work, or raises one of ep->db_irq[], whose
  * handlers are the functions' (request_irq() and free_irq() order them).
  */
 
 #include <linux/bitfield.h>
 #include <linux/bitmap.h>
+#include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
@@ -119,6 +121,7 @@
 #include <linux/sizes.h>
 #include <linux/string.h>
 #include <linux/string_choices.h>
+#include <linux/uaccess.h>
 #include <linux/workqueue.h>
 
 #include "pcie-socemu.h"
@@ -439,6 +442,10 @@ struct socemu_ep {
 	int db_irq[SOCEMU_EP_MAX_DB];	/* raised by the doorbells */
 	unsigned int nr_db;		/* 0 if none */
 	struct socemu_edma *edma;	/* the DMA engine, or NULL */
+
+	struct dentry *debugfs;
+	struct mutex probe_lock;	/* protects probe_result */
+	char probe_result[160];
 };
 
 static u32 socemu_ep_rd(struct socemu_ep *ep, unsigned int off)
@@ -1323,6 +1330,77 @@ static void socemu_ep_init_region(struct socemu_ep *ep)
 	socemu_ep_wr(ep, SOCEMU_PCI_EP_PEER, socemu_doorbell_id(ep->db) + 1);
 }
 
+/*
+ * /sys/kernel/debug/pcie-socemu-ep/window_probe, for the rig's tests: write
+ * "ADDR LEN" (hex) and a window is mapped for that range of root complex
+ * RAM as for a function, its first and last bytes and the byte after its
+ * end are read without faulting the kernel (copy_from_kernel_nofault()),
+ * and the window is unmapped; read what happened.
+ */
+static ssize_t socemu_ep_probe_write(struct file *file, const char __user *ubuf,
+				     size_t count, loff_t *ppos)
+{
+	struct socemu_ep *ep = file->private_data;
+	struct pci_epc_map map = {};
+	int first, last, past, ret;
+	const u8 __iomem *v;
+	char buf[64];
+	u64 addr, len;
+	u8 byte;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = 0;
+	if (sscanf(buf, "%llx %llx", &addr, &len) != 2 || !len ||
+	    len > SIZE_MAX) {
+		dev_err(ep->dev, "window_probe: write \"ADDR LEN\" in hex\n");
+		return -EINVAL;
+	}
+	ret = socemu_ep_mem_map(ep->epc, 0, 0, addr, len, &map);
+	mutex_lock(&ep->probe_lock);
+	if (ret) {
+		snprintf(ep->probe_result, sizeof(ep->probe_result),
+			 "PCI %#llx+%#llx: no window (%d)\n", addr, len, ret);
+		mutex_unlock(&ep->probe_lock);
+		return ret;
+	}
+	v = map.virt_base;
+	first = copy_from_kernel_nofault(&byte, (__force const void *)v, 1);
+	last = copy_from_kernel_nofault(&byte, (__force const void *)(v + map.map_size - 1), 1);
+	past = copy_from_kernel_nofault(&byte, (__force const void *)(v + map.map_size), 1);
+	snprintf(ep->probe_result, sizeof(ep->probe_result),
+		 "PCI %#llx+%#llx: window %#llx+%#zx: first byte %s, last byte %s, byte past the end %s\n",
+		 addr, len, map.map_pci_addr, map.map_size,
+		 first ? "faults" : "read", last ? "faults" : "read",
+		 past ? "faults" : "read");
+	mutex_unlock(&ep->probe_lock);
+	socemu_ep_mem_unmap(ep->epc, 0, 0, &map);
+	return count;
+}
+
+static ssize_t socemu_ep_probe_read(struct file *file, char __user *ubuf,
+				    size_t count, loff_t *ppos)
+{
+	struct socemu_ep *ep = file->private_data;
+	ssize_t ret;
+
+	mutex_lock(&ep->probe_lock);
+	ret = simple_read_from_buffer(ubuf, count, ppos, ep->probe_result,
+				      strlen(ep->probe_result));
+	mutex_unlock(&ep->probe_lock);
+	return ret;
+}
+
+static const struct file_operations socemu_ep_probe_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.read	= socemu_ep_probe_read,
+	.write	= socemu_ep_probe_write,
+	.llseek	= default_llseek,
+};
+
 static int socemu_ep_probe(struct platform_device *pdev)
 {
 	struct device *dev = &pdev->dev;
@@ -1347,6 +1425,7 @@ static int socemu_ep_probe(struct platform_device *pdev)
 	ep->prof = prof;
 	mutex_init(&ep->lock);
 	mutex_init(&ep->win_lock);
+	mutex_init(&ep->probe_lock);
 	INIT_WORK(&ep->link_work, socemu_ep_link_work);
 
 	/* The functions allocate BAR memory with dma_alloc_coherent(). */
@@ -1423,6 +1502,9 @@ static int socemu_ep_probe(struct platform_device *pdev)
 	socemu_doorbell_set_handler(ep->db, socemu_ep_doorbell, ep);
 	pci_epc_init_notify(ep->epc);
 	socemu_ep_log_profile(ep);
+	ep->debugfs = debugfs_create_dir(dev_name(dev), NULL);
+	debugfs_create_file("window_probe", 0600, ep->debugfs, ep,
+			    &socemu_ep_probe_fops);
 	dev_info(dev, "outbound alias: window %u onto %llu MiB of root complex RAM; doorbell %u (peer id %u)\n",
 		 first_window, ep->ram_size >> 20, doorbell,
 		 socemu_doorbell_id(ep->db));
@@ -1448,6 +1530,7 @@ static void socemu_ep_remove(struct platform_device *pdev)
 {
 	struct socemu_ep *ep = platform_get_drvdata(pdev);
 
+	debugfs_remove(ep->debugfs);
 	if (!list_empty(&ep->epc->pci_epf))
 		dev_err(ep->dev, "unloaded with functions still linked: unlink them first\n");
 	socemu_doorbell_clear_handler(ep->db);
