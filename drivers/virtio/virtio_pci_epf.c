@@ -30,7 +30,7 @@
  * virtio_rpmsg_bus take mutexes in them.
  *
  * The device is untrusted: a doorbell outside its BARs is refused, sizes
- * are clamped, and a config generation that stays odd or never settles
+ * beyond the protocol's refuse the probe, and a config generation that stays odd or never settles
  * breaks the device after a bounded time instead of looping.
  *
  * Locking: vpe->cmd_lock (a mutex) serialises commands; the virtio core

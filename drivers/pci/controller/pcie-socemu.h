@@ -16,9 +16,10 @@
  *   whether a root complex is present;
  * - interrupts towards the root complex are flags in the region plus a
  *   doorbell on vector SOCEMU_PCI_VEC_IRQ;
- * - a function's doorbell (pci_epc_alloc_doorbell()) is a BAR that the
+ * - a function's doorbells (pci_epf_alloc_doorbell()) are a BAR that the
  *   host bridge maps onto its own doorbell device, so that the root
- *   complex's write to it rings the endpoint on SOCEMU_PCI_VEC_DB;
+ *   complex's write to it rings the endpoint on SOCEMU_PCI_VEC_DB or a
+ *   vector after it, one per doorbell;
  * - each end rings the other on SOCEMU_PCI_VEC_STATE when its state words
  *   change.
  *
@@ -44,7 +45,7 @@
 /* Doorbell vectors. */
 #define SOCEMU_PCI_VEC_STATE		0	/* state words changed */
 #define SOCEMU_PCI_VEC_IRQ		1	/* EP -> RC interrupt pending */
-#define SOCEMU_PCI_VEC_DB		2	/* RC -> EP function doorbell */
+#define SOCEMU_PCI_VEC_DB		2	/* RC -> EP doorbells, from here on */
 
 /* Bus address at which endpoint RAM address 0 appears to the RC. */
 #define SOCEMU_PCI_BAR_BUS_BASE		0x80000000ULL
@@ -53,7 +54,8 @@
 /*
  * A doorbell BAR (SOCEMU_PCI_BAR_DOORBELL) is the RC's own doorbell
  * device's register page, at this bus address: the RC rings the EP by
- * writing EP peer id << 16 | SOCEMU_PCI_VEC_DB at SOCEMU_PCI_DB_REG in it.
+ * writing EP peer id << 16 | (SOCEMU_PCI_VEC_DB + i) at SOCEMU_PCI_DB_REG
+ * in it, for doorbell i.
  */
 #define SOCEMU_PCI_DB_BUS		0xfe000000ULL
 #define SOCEMU_PCI_DB_SIZE		256

@@ -118,8 +118,8 @@
 /*
  * The queue's own doorbell, in DB_BAR: where the controller has enough
  * doorbells, each queue has one, and the device knows which queue was
- * kicked without looking at the others. Otherwise they are DB_OFFSET
- * and DB_DATA.
+ * kicked without looking at the others. Where it has fewer, queues share
+ * one (the commands', where there is only that).
  */
 #define  VIRTIO_PCI_EPF_Q_DB_OFFSET	0x28
 #define  VIRTIO_PCI_EPF_Q_DB_DATA	0x2c
