@@ -101,9 +101,9 @@ static unsigned int spin_us = 20;
 module_param(spin_us, uint, 0644);
 MODULE_PARM_DESC(spin_us, "gen-spin: from a bump of the generation to the timer of the next, in us (default 20)");
 
-static unsigned int spin_ms = 20000;
+static unsigned int spin_ms = 60000;
 module_param(spin_ms, uint, 0644);
-MODULE_PARM_DESC(spin_ms, "gen-spin: longest run of generation bumps, in ms (default 20000)");
+MODULE_PARM_DESC(spin_ms, "gen-spin: longest run of generation bumps, in ms (default 60000)");
 
 static enum hostile_mode hostile_mode;
 
