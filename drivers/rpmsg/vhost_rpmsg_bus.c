@@ -483,7 +483,7 @@ static int vrpmsg_announce(struct rpmsg_device *rpdev, u32 flags)
 	int ret;
 
 	if (!rpdev->announce || !rpdev->ept ||
-	    !vhost_has_feature(vrp->vdev, VIRTIO_RPMSG_F_NS))
+	    !vhost_device_has_feature(vrp->vdev, VIRTIO_RPMSG_F_NS))
 		return 0;
 	strscpy_pad(nsm.name, rpdev->id.name, sizeof(nsm.name));
 	nsm.addr = cpu_to_rpmsg32(rpdev, rpdev->ept->addr);
@@ -780,7 +780,7 @@ static struct rpmsg_device *vrpmsg_add_internal(struct vrpmsg *vrp,
 static void vrpmsg_online(struct vrpmsg *vrp)
 {
 	vrpmsg_add_internal(vrp, rpmsg_ctrldev_register_device);
-	if (vhost_has_feature(vrp->vdev, VIRTIO_RPMSG_F_NS))
+	if (vhost_device_has_feature(vrp->vdev, VIRTIO_RPMSG_F_NS))
 		vrp->ns_rpdev = vrpmsg_add_internal(vrp,
 						    rpmsg_ns_register_device);
 	vrpmsg_cfs_attach(vrp, &vrp->cfs);

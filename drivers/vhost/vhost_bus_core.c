@@ -18,6 +18,7 @@
 #include <linux/slab.h>
 #include <linux/vhost_bus.h>
 #include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
 #include <linux/workqueue.h>
 
 #include "vhost_bus_internal.h"
@@ -136,6 +137,12 @@ static u8 vhost_negotiate_locked(struct vhost_device *vdev, u8 status)
 		dev_warn(&vdev->dev,
 			 "FEATURES_OK refused: features %#llx were not offered (offered %#llx)\n",
 			 accepted & ~offered, offered);
+		return status & ~VIRTIO_CONFIG_S_FEATURES_OK;
+	}
+	if (!(accepted & BIT_ULL(VIRTIO_F_VERSION_1))) {
+		dev_warn(&vdev->dev,
+			 "FEATURES_OK refused: VIRTIO_F_VERSION_1 not accepted (features %#llx): the two sides would not agree on byte order\n",
+			 accepted);
 		return status & ~VIRTIO_CONFIG_S_FEATURES_OK;
 	}
 	if (drv->validate_features)
@@ -277,16 +284,43 @@ void vhost_device_fail(struct vhost_device *vdev, const char *reason)
 }
 EXPORT_SYMBOL_GPL(vhost_device_fail);
 
+/*
+ * The feature bits of the transport range (VIRTIO_TRANSPORT_F_START to
+ * VIRTIO_TRANSPORT_F_END) that the bus implements for every transport:
+ * split rings with indirect descriptors and event indices (what vringh
+ * does), virtio 1.x. Packed rings, in-order use, notification data, ring
+ * reset and the rest are not: a client cannot offer them. Bits that only
+ * a transport can honour (VIRTIO_F_ACCESS_PLATFORM, for one) are its to
+ * add and to hide from the client.
+ */
+#define VHOST_BUS_TRANSPORT_FEATURES	(BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) | \
+					 BIT_ULL(VIRTIO_RING_F_EVENT_IDX) | \
+					 BIT_ULL(VIRTIO_F_VERSION_1))
+#define VHOST_BUS_TRANSPORT_RANGE	GENMASK_ULL(VIRTIO_TRANSPORT_F_END - 1, \
+						    VIRTIO_TRANSPORT_F_START)
+
 /**
  * vhost_set_features() - set the feature bits the device offers
  * @vdev: the device
- * @features: the bits; the transport publishes them to the driver side
+ * @features: the client's device-specific bits, and the ring bits it
+ *	implements (VIRTIO_RING_F_INDIRECT_DESC, VIRTIO_RING_F_EVENT_IDX)
  *
  * Called by the client, usually in probe(), before the driver side reads
- * them.
+ * them. The core owns the policy for the transport range: it always
+ * offers VIRTIO_F_VERSION_1 (the two sides are different systems, which
+ * may not share a byte order; FEATURES_OK without it is refused), and
+ * never the ring features the bus does not implement, which it drops
+ * with a warning. The transport publishes the result to the driver side.
  */
 void vhost_set_features(struct vhost_device *vdev, u64 features)
 {
+	u64 dropped = features & VHOST_BUS_TRANSPORT_RANGE &
+		      ~VHOST_BUS_TRANSPORT_FEATURES;
+
+	if (dropped)
+		dev_warn(&vdev->dev, "features %#llx not offered: the vhost bus does not implement them\n",
+			 dropped);
+	features = (features & ~dropped) | BIT_ULL(VIRTIO_F_VERSION_1);
 	mutex_lock(&vdev->lock);
 	vdev->features = features;
 	vdev->ops->set_device_features(vdev, features);
@@ -295,18 +329,18 @@ void vhost_set_features(struct vhost_device *vdev, u64 features)
 EXPORT_SYMBOL_GPL(vhost_set_features);
 
 /**
- * vhost_has_feature() - was a feature negotiated?
+ * vhost_device_has_feature() - was a feature negotiated?
  * @vdev: the device
  * @bit: the feature bit
  *
  * Return: true if the driver side accepted @bit and FEATURES_OK was
  * granted.
  */
-bool vhost_has_feature(const struct vhost_device *vdev, unsigned int bit)
+bool vhost_device_has_feature(const struct vhost_device *vdev, unsigned int bit)
 {
 	return bit < 64 && (READ_ONCE(vdev->negotiated) & BIT_ULL(bit));
 }
-EXPORT_SYMBOL_GPL(vhost_has_feature);
+EXPORT_SYMBOL_GPL(vhost_device_has_feature);
 
 /**
  * vhost_get_status() - the device status as the core last accepted it

@@ -144,7 +144,7 @@ static int vtc_start(struct vhost_device *vdev)
 
 	dev_info(&vdev->dev, "started, features %#llx\n", vdev->negotiated);
 	vtc->vq = NULL;
-	if (!vhost_has_feature(vdev, VTC_F_ECHO))
+	if (!vhost_device_has_feature(vdev, VTC_F_ECHO))
 		return 0;
 	ret = vhost_create_vqs(vdev, 1, callbacks, names, &vtc->vq);
 	if (ret)

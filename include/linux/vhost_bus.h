@@ -226,7 +226,7 @@ int vhost_device_config_written(struct vhost_device *vdev,
 void vhost_device_fail(struct vhost_device *vdev, const char *reason);
 
 void vhost_set_features(struct vhost_device *vdev, u64 features);
-bool vhost_has_feature(const struct vhost_device *vdev, unsigned int bit);
+bool vhost_device_has_feature(const struct vhost_device *vdev, unsigned int bit);
 int vhost_set_config(struct vhost_device *vdev, unsigned int offset,
 		     const void *buf, unsigned int len);
 int vhost_get_config(struct vhost_device *vdev, unsigned int offset,

@@ -21,7 +21,7 @@ if ! modprobe vhost_bus 2>/dev/null || [ ! -d $CFS ]; then
 	ktap_skip_all "vhost bus or configfs not available"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 14
+ktap_set_plan 15
 
 # The newest device with the test client's id.
 dev_of() {
@@ -124,11 +124,13 @@ pinned() {
 }
 ktap_test_result "a bound client module cannot be removed" pinned
 
+# Bit 0 of the client, and VIRTIO_F_VERSION_1 (bit 32), which the core
+# always offers and requires.
 negotiate() {
-	echo 0x1 > $DBG/$DEV/driver_features
+	echo 0x100000001 > $DBG/$DEV/driver_features
 	[ "$(status $DEV 0x3)" = 0x03 ] || return 1
 	[ "$(status $DEV 0xb)" = 0x0b ] || return 1
-	[ "$(cat $BUS/$DEV/negotiated)" = 0x0000000000000001 ] || return 1
+	[ "$(cat $BUS/$DEV/negotiated)" = 0x0000000100000001 ] || return 1
 	[ "$(status $DEV 0xf)" = 0x0f ] && [ "$(cat $BUS/$DEV/status)" = 0x0f ]
 }
 ktap_test_result "features are negotiated and DRIVER_OK starts the client" \
@@ -137,7 +139,7 @@ ktap_test_result "features are negotiated and DRIVER_OK starts the client" \
 reset_and_refuse() {
 	[ "$(status $DEV 0)" = 0x00 ] || return 1
 	[ "$(cat $BUS/$DEV/negotiated)" = 0x0000000000000000 ] || return 1
-	echo 0x5 > $DBG/$DEV/driver_features	# bit 2 is not offered
+	echo 0x100000005 > $DBG/$DEV/driver_features	# bit 2 is not offered
 	status $DEV 0x3 >/dev/null
 	[ "$(status $DEV 0xb)" = 0x03 ] || return 1
 	# DRIVER_OK without FEATURES_OK: the device needs a reset.
@@ -147,8 +149,16 @@ reset_and_refuse() {
 ktap_test_result "reset completes; a feature superset is refused" \
 	reset_and_refuse
 
-unbind_active() {
+no_version_1() {
 	echo 0x1 > $DBG/$DEV/driver_features
+	status $DEV 0x3 >/dev/null
+	[ "$(status $DEV 0xb)" = 0x03 ] || return 1
+	[ "$(status $DEV 0)" = 0x00 ]
+}
+ktap_test_result "features without VIRTIO_F_VERSION_1 are refused" no_version_1
+
+unbind_active() {
+	echo 0x100000001 > $DBG/$DEV/driver_features
 	status $DEV 0x3 >/dev/null
 	status $DEV 0xb >/dev/null
 	[ "$(status $DEV 0xf)" = 0x0f ] || return 1
