@@ -1616,6 +1616,8 @@ static int epf_vhost_bind(struct pci_epf *epf)
 			    &epf_vhost_windows_fops);
 	debugfs_create_file("doorbells", 0400, epfv->dir, epfv,
 			    &epf_vhost_doorbells_fops);
+	/* Unloading would free the function under the controller. */
+	__module_get(THIS_MODULE);
 	return 0;
 }
 
@@ -1638,6 +1640,7 @@ static void epf_vhost_unbind(struct pci_epf *epf)
 	epfv->initialized = false;
 	pci_epf_free_space(epf, epfv->reg, epfv->bar, PRIMARY_INTERFACE);
 	epfv->reg = NULL;
+	module_put(THIS_MODULE);
 }
 
 static int epf_vhost_probe(struct pci_epf *epf, const struct pci_epf_device_id *id)
@@ -1675,8 +1678,17 @@ static const struct pci_epf_ops epf_vhost_epf_ops = {
 	.unbind	= epf_vhost_unbind,
 };
 
+/*
+ * The endpoint core has no way to take a function away from a controller
+ * it is linked to when its driver goes: the function's state would be
+ * freed under its service thread and the controller's callbacks. So the
+ * driver cannot be unbound through sysfs, and its module stays loaded
+ * while a function is bound (see epf_vhost_bind()): unlink the function
+ * in configfs first.
+ */
 static struct pci_epf_driver epf_vhost_driver = {
 	.driver.name	= "pci_epf_vhost",
+	.driver.suppress_bind_attrs = true,
 	.probe		= epf_vhost_probe,
 	.id_table	= epf_vhost_ids,
 	.ops		= &epf_vhost_epf_ops,
