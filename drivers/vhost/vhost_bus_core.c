@@ -42,12 +42,18 @@ static bool vhost_id_match(const struct vhost_device *vdev,
 	return id->vendor == VHOST_DEV_ANY_ID || id->vendor == vdev->id.vendor;
 }
 
+/*
+ * A device created for a client (a configfs link) binds that client only,
+ * even where others match its id too; and only if its id table matches.
+ */
 static int vhost_bus_match(struct device *dev, const struct device_driver *drv)
 {
 	const struct vhost_device *vdev = to_vhost_device(dev);
 	const struct vhost_device_id *ids = to_vhost_driver(drv)->id_table;
 	unsigned int i;
 
+	if (vdev->driver_override && strcmp(vdev->driver_override, drv->name))
+		return 0;
 	for (i = 0; ids && ids[i].device; i++)
 		if (vhost_id_match(vdev, &ids[i]))
 			return 1;
@@ -614,6 +620,7 @@ static void vhost_device_release(struct device *dev)
 
 	ida_free(&vhost_index_ida, vdev->index);
 	kfree(vdev->config);
+	kfree(vdev->driver_override);
 	vdev->release(vdev);
 }
 
@@ -622,7 +629,10 @@ static void vhost_device_release(struct device *dev)
  * @vdev: the device, zeroed, embedded in the transport's structure
  * @parent: the transport's device, or NULL
  * @id: virtio device and vendor id
- * @ops: the transport's ops, all mandatory
+ * @client: name of the only client that may bind to the device (the one
+ *	the transport's add() was asked for), or NULL for any that matches
+ * @ops: the transport's ops; those up to @notify_config are mandatory,
+ *	the queue ops are checked when a client creates queues
  * @config_len: size of the device config space in bytes, may be 0
  * @release: frees the transport's structure once the last reference to
  *	@vdev is gone
@@ -633,7 +643,7 @@ static void vhost_device_release(struct device *dev)
  * Return: 0 or a negative errno; on failure nothing needs undoing.
  */
 int vhost_device_init(struct vhost_device *vdev, struct device *parent,
-		      const struct vhost_device_id *id,
+		      const struct vhost_device_id *id, const char *client,
 		      const struct vhost_transport_ops *ops,
 		      unsigned int config_len,
 		      void (*release)(struct vhost_device *vdev))
@@ -649,10 +659,10 @@ int vhost_device_init(struct vhost_device *vdev, struct device *parent,
 	if (index < 0)
 		return index;
 	vdev->config = kzalloc(config_len ?: 1, GFP_KERNEL);
-	if (!vdev->config) {
-		ida_free(&vhost_index_ida, index);
-		return -ENOMEM;
-	}
+	if (client)
+		vdev->driver_override = kstrdup(client, GFP_KERNEL);
+	if (!vdev->config || (client && !vdev->driver_override))
+		goto nomem;
 	vdev->index = index;
 	vdev->id = *id;
 	vdev->ops = ops;
@@ -664,8 +674,19 @@ int vhost_device_init(struct vhost_device *vdev, struct device *parent,
 	device_initialize(&vdev->dev);
 	vdev->dev.bus = &vhost_bus_type;
 	vdev->dev.parent = parent;
+	if (dev_set_name(&vdev->dev, "vhost%d", index))
+		goto nomem;
+	/* From here on, put_device() frees all of it. */
 	vdev->dev.release = vhost_device_release;
-	return dev_set_name(&vdev->dev, "vhost%d", index) ? -ENOMEM : 0;
+	return 0;
+
+nomem:
+	kfree(vdev->driver_override);
+	vdev->driver_override = NULL;
+	kfree(vdev->config);
+	vdev->config = NULL;
+	ida_free(&vhost_index_ida, index);
+	return -ENOMEM;
 }
 EXPORT_SYMBOL_GPL(vhost_device_init);
 

@@ -268,7 +268,7 @@ static struct fake_transport *fake_add(struct kunit *test, u32 device,
 
 	ft = kzalloc(sizeof(*ft), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, ft);
-	KUNIT_ASSERT_EQ(test, 0, vhost_device_init(&ft->vdev, NULL, &id,
+	KUNIT_ASSERT_EQ(test, 0, vhost_device_init(&ft->vdev, NULL, &id, NULL,
 						   &fake_ops, TEST_CONFIG_LEN,
 						   fake_release));
 	KUNIT_ASSERT_EQ(test, 0, vhost_device_add(&ft->vdev));
@@ -551,13 +551,13 @@ static void init_refuses_bad_arguments(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, ft);
 	no_status.get_status = NULL;
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			vhost_device_init(&ft->vdev, NULL, &any, &fake_ops, 0,
+			vhost_device_init(&ft->vdev, NULL, &any, NULL, &fake_ops, 0,
 					  fake_release));
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			vhost_device_init(&ft->vdev, NULL, &ok, &no_status, 0,
+			vhost_device_init(&ft->vdev, NULL, &ok, NULL, &no_status, 0,
 					  fake_release));
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			vhost_device_init(&ft->vdev, NULL, &ok, &fake_ops, 0,
+			vhost_device_init(&ft->vdev, NULL, &ok, NULL, &fake_ops, 0,
 					  NULL));
 }
 

@@ -164,7 +164,7 @@ static int vhost_transport_allow_link(struct config_item *src,
 		ret = -ENODEV;
 		goto err;
 	}
-	vdev = tg->t->add(tg->t, &client->id);
+	vdev = tg->t->add(tg->t, &client->id, client->drv->driver.name);
 	if (IS_ERR(vdev)) {
 		ret = PTR_ERR(vdev);
 		pr_err("vhost: %s: cannot create a device for %s: %d\n",
@@ -327,7 +327,9 @@ int vhost_transport_register(struct vhost_transport *t)
 		tg->t = t;
 		t->group = tg;
 		list_for_each_entry(b, &tg->bindings, node) {
-			struct vhost_device *vdev = t->add(t, &b->client->id);
+			struct vhost_device *vdev =
+				t->add(t, &b->client->id,
+				       b->client->drv->driver.name);
 
 			if (IS_ERR(vdev)) {
 				pr_err("vhost: %s: cannot create a device for %s again: %ld\n",

@@ -179,6 +179,20 @@ static struct vhost_driver vtc_driver = {
 	.stop = vtc_stop,
 };
 
+/*
+ * The same client under another name, matching the same devices: a
+ * configfs link to one of the two must bind that one.
+ */
+static struct vhost_driver vtc_twin_driver = {
+	.driver.name = "vhost_test_twin",
+	.id_table = vtc_ids,
+	.probe = vtc_probe,
+	.remove = vtc_remove,
+	.validate_features = vtc_validate_features,
+	.start = vtc_start,
+	.stop = vtc_stop,
+};
+
 static int __init vtc_init(void)
 {
 	int ret;
@@ -186,13 +200,22 @@ static int __init vtc_init(void)
 	vtc_debugfs = debugfs_create_dir("vhost_test_client", NULL);
 	ret = vhost_driver_register(&vtc_driver);
 	if (ret)
-		debugfs_remove(vtc_debugfs);
+		goto err;
+	ret = vhost_driver_register(&vtc_twin_driver);
+	if (ret) {
+		vhost_driver_unregister(&vtc_driver);
+		goto err;
+	}
+	return 0;
+err:
+	debugfs_remove(vtc_debugfs);
 	return ret;
 }
 module_init(vtc_init);
 
 static void __exit vtc_exit(void)
 {
+	vhost_driver_unregister(&vtc_twin_driver);
 	vhost_driver_unregister(&vtc_driver);
 	debugfs_remove(vtc_debugfs);
 }

@@ -142,7 +142,8 @@ static void vtt_release(struct vhost_device *vdev)
 }
 
 static struct vhost_device *vtt_add(struct vhost_transport *t,
-				    const struct vhost_device_id *id)
+				    const struct vhost_device_id *id,
+				    const char *client)
 {
 	struct vtt_transport *vt = container_of(t, struct vtt_transport, t);
 	struct vtt_device *d;
@@ -155,8 +156,8 @@ static struct vhost_device *vtt_add(struct vhost_transport *t,
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
 		return ERR_PTR(-ENOMEM);
-	ret = vhost_device_init(&d->vdev, NULL, id, &vtt_ops, VTT_CONFIG_LEN,
-				vtt_release);
+	ret = vhost_device_init(&d->vdev, NULL, id, client, &vtt_ops,
+				VTT_CONFIG_LEN, vtt_release);
 	if (ret) {
 		kfree(d);
 		return ERR_PTR(ret);
@@ -229,7 +230,9 @@ static int __init vtt_init(void)
 	}
 	if (autoadd) {
 		struct vhost_device_id id = { autoadd, 0 };
-		struct vhost_device *vdev = vtt_add(&vtt_transports[0].t, &id);
+		/* No client named: whichever matches binds, as autoloaded. */
+		struct vhost_device *vdev = vtt_add(&vtt_transports[0].t, &id,
+						   NULL);
 
 		if (IS_ERR(vdev)) {
 			ret = PTR_ERR(vdev);

@@ -111,6 +111,8 @@ struct vhost_transport_ops {
  * @dev: the device on the vhost bus
  * @index: unique index, the N of the device name "vhostN"
  * @id: virtio device and vendor id
+ * @driver_override: the only client that may bind, or NULL for any whose
+ *	id table matches
  * @ops: the transport's ops
  * @release: the transport's destructor
  * @status_lock: serialises status transitions and the client callbacks
@@ -137,6 +139,7 @@ struct vhost_device {
 	struct device dev;
 	int index;
 	struct vhost_device_id id;
+	const char *driver_override;
 	const struct vhost_transport_ops *ops;
 	void (*release)(struct vhost_device *vdev);
 	struct mutex status_lock;	/* status transitions, client callbacks */
@@ -212,7 +215,7 @@ void vhost_driver_unregister(struct vhost_driver *drv);
 		      vhost_driver_unregister)
 
 int vhost_device_init(struct vhost_device *vdev, struct device *parent,
-		      const struct vhost_device_id *id,
+		      const struct vhost_device_id *id, const char *client,
 		      const struct vhost_transport_ops *ops,
 		      unsigned int config_len,
 		      void (*release)(struct vhost_device *vdev));
@@ -259,7 +262,8 @@ struct vhost_transport_group;
 /**
  * struct vhost_transport - a place where vhost devices can be created
  * @name: unique name, the directory under /sys/kernel/config/vhost/transports
- * @add: create and add a vhost device with @id; return it or an ERR_PTR
+ * @add: create and add a vhost device with @id for the client named
+ *	@client (pass both to vhost_device_init()); return it or an ERR_PTR
  *	(-EBUSY if the transport cannot take one now, e.g. the driver side
  *	is active).  Called in process context; may sleep.
  * @del: unregister a device returned by @add.
@@ -272,7 +276,8 @@ struct vhost_transport_group;
 struct vhost_transport {
 	const char *name;
 	struct vhost_device *(*add)(struct vhost_transport *t,
-				    const struct vhost_device_id *id);
+				    const struct vhost_device_id *id,
+				    const char *client);
 	void (*del)(struct vhost_transport *t, struct vhost_device *vdev);
 	struct vhost_transport_group *group;
 };

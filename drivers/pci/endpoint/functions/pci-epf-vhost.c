@@ -1463,7 +1463,8 @@ static void epf_vhost_release(struct vhost_device *vdev)
 }
 
 static struct vhost_device *epf_vhost_add(struct vhost_transport *t,
-					  const struct vhost_device_id *id)
+					  const struct vhost_device_id *id,
+					  const char *client)
 {
 	struct pci_epf_vhost *epfv = container_of(t, struct pci_epf_vhost,
 						  transport);
@@ -1482,7 +1483,8 @@ static struct vhost_device *epf_vhost_add(struct vhost_transport *t,
 		goto unlock;
 	}
 	d->epfv = epfv;
-	ret = vhost_device_init(&d->vdev, &epfv->epf->dev, id, &epf_vhost_ops,
+	ret = vhost_device_init(&d->vdev, &epfv->epf->dev, id, client,
+				&epf_vhost_ops,
 				epfv->config_size, epf_vhost_release);
 	if (ret) {
 		kfree(d);

@@ -21,7 +21,7 @@ if ! modprobe vhost_bus 2>/dev/null || [ ! -d $CFS ]; then
 	ktap_skip_all "vhost bus or configfs not available"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 15
+ktap_set_plan 16
 
 # The newest device with the test client's id.
 dev_of() {
@@ -92,6 +92,21 @@ bind() {
 }
 ktap_test_result "a symlink binds the client and creates a device" bind
 DEV=$(dev_of)
+
+# vhost_test_twin matches the same devices as vhost_test_client, which
+# registered first: a link to the twin binds the twin.
+twin() {
+	ln -s $CFS/clients/vhost_test_twin.65520 $CFS/transports/vhost-test.1/ ||
+		return 1
+	d=$(dev_of)
+	wait_for "[ -e $BUS/$d/driver ]" || return 1
+	drv=$(basename "$(readlink $BUS/$d/driver)")
+	echo "# $d bound to $drv"
+	[ "$drv" = vhost_test_twin ] || return 1
+	rm $CFS/transports/vhost-test.1/vhost_test_twin.65520 &&
+		[ "$(ndevs)" -eq 1 ]
+}
+ktap_test_result "a link binds the client linked, of two that match" twin
 
 bind_twice() {
 	fails_with "File exists" ln -s $CFS/clients/$CLIENT \
