@@ -182,8 +182,11 @@ static u8 vhost_negotiate_locked(struct vhost_device *vdev, u8 status)
  *   needs FEATURES_OK first;
  * - clearing a bit other than by reset, setting DRIVER_OK without
  *   FEATURES_OK, or an unknown bit fails the device (DEVICE_NEEDS_RESET);
- * - FAILED from the driver side stops the client; a later driver may
- *   negotiate again without a reset, as Linux's virtio core does.
+ * - FAILED from the driver side stops the client and forgets the
+ *   negotiation: FEATURES_OK and DRIVER_OK are cleared in the published
+ *   status, so that the next driver, which Linux's virtio core probes
+ *   without a reset, negotiates features again and starts the client
+ *   again.
  *
  * After DEVICE_NEEDS_RESET only a reset is acted upon.
  */
@@ -221,6 +224,10 @@ void vhost_device_status_changed(struct vhost_device *vdev)
 		 */
 		dev_info(&vdev->dev, "the driver side gave up (FAILED)\n");
 		vhost_stop_client(vdev);
+		new &= ~(VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+		mutex_lock(&vdev->lock);
+		vdev->negotiated = 0;
+		mutex_unlock(&vdev->lock);
 	}
 	if ((new & VIRTIO_CONFIG_S_FEATURES_OK) &&
 	    !(old & VIRTIO_CONFIG_S_FEATURES_OK))
@@ -246,6 +253,7 @@ void vhost_device_status_changed(struct vhost_device *vdev)
 		mutex_lock(&vdev->lock);
 		vdev->started = true;
 		mutex_unlock(&vdev->lock);
+		vhost_publish_vqs(vdev);
 	}
 	mutex_lock(&vdev->lock);
 	vdev->status = new;

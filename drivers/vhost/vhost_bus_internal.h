@@ -6,6 +6,7 @@
 struct vhost_device;
 struct vhost_driver;
 
+void vhost_publish_vqs(struct vhost_device *vdev);
 struct vhost_vq_set *vhost_unpublish_vqs(struct vhost_device *vdev);
 
 int vhost_configfs_init(void);

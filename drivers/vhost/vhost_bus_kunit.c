@@ -188,6 +188,8 @@ struct fake_client_state {
 	int create_ret;
 	struct vhost_vq *vqs[2];
 	int kicks;
+	bool kick_in_start;	/* start() reports a kick after its queues */
+	int kicks_in_start;	/* callbacks seen by the end of start() */
 };
 
 static struct fake_client_state client;
@@ -229,6 +231,11 @@ static int fake_start(struct vhost_device *vdev)
 						     cbs, names, client.vqs);
 		if (client.create_ret)
 			return client.create_ret;
+	}
+	if (client.kick_in_start) {
+		/* As a transport would, from another CPU. */
+		vhost_vq_kicked(vdev, 0);
+		client.kicks_in_start = client.kicks;
 	}
 	return client.start_ret;
 }
@@ -415,6 +422,40 @@ static u8 bring_up(struct fake_transport *ft)
 	s |= VIRTIO_CONFIG_S_FEATURES_OK;
 	drv_write_status(ft, s);
 	return drv_write_status(ft, s | VIRTIO_CONFIG_S_DRIVER_OK);
+}
+
+/*
+ * Linux's virtio core sets FAILED when a driver's probe fails and probes
+ * the next driver without a reset: features are negotiated again and the
+ * client starts again.
+ */
+static void failed_then_probed_again(struct kunit *test)
+{
+	struct fake_transport *ft = fake_add(test, TEST_DEVICE_ID, TEST_VENDOR);
+	u8 s = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+	       VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK;
+	u8 failed = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+		    VIRTIO_CONFIG_S_FAILED;
+
+	KUNIT_EXPECT_EQ(test, bring_up(ft), s);
+	KUNIT_EXPECT_EQ(test, client.started, 1);
+	/* The driver gave up: the client stops, the negotiation is gone. */
+	KUNIT_EXPECT_EQ(test, drv_write_status(ft, s | VIRTIO_CONFIG_S_FAILED),
+			failed);
+	KUNIT_EXPECT_EQ(test, client.stopped, 1);
+	KUNIT_EXPECT_FALSE(test, vhost_device_has_feature(&ft->vdev,
+							  VIRTIO_F_VERSION_1));
+	/* The next driver, with other features, and no reset. */
+	ft->driver_features = BIT_ULL(1) | BIT_ULL(VIRTIO_F_VERSION_1);
+	KUNIT_EXPECT_EQ(test, drv_write_status(ft, failed | VIRTIO_CONFIG_S_FEATURES_OK),
+			failed | VIRTIO_CONFIG_S_FEATURES_OK);
+	KUNIT_EXPECT_TRUE(test, vhost_device_has_feature(&ft->vdev, 1));
+	KUNIT_EXPECT_EQ(test, drv_write_status(ft, failed | VIRTIO_CONFIG_S_FEATURES_OK |
+					       VIRTIO_CONFIG_S_DRIVER_OK),
+			failed | VIRTIO_CONFIG_S_FEATURES_OK |
+			VIRTIO_CONFIG_S_DRIVER_OK);
+	KUNIT_EXPECT_EQ(test, client.started, 2);
+	vhost_device_unregister(&ft->vdev);
 }
 
 static void driver_ok_starts_and_reset_stops(struct kunit *test)
@@ -630,6 +671,36 @@ static void drv_post(struct kunit *test, struct drv_side *d)
 	virtqueue_kick(d->vq);
 }
 
+/*
+ * A kick that comes while start() runs does not reach the client before
+ * start() returned; after a successful start() the queue is looked at;
+ * after a failed one, never.
+ */
+static void queue_kick_during_start(struct kunit *test)
+{
+	struct fake_transport *ft = fake_add(test, TEST_DEVICE_ID, TEST_VENDOR);
+	struct drv_side *d = drv_setup(test, ft, VQ_NUM);
+
+	client.create_vqs = 1;
+	client.kick_in_start = true;
+	KUNIT_ASSERT_TRUE(test, bring_up(ft) & VIRTIO_CONFIG_S_DRIVER_OK);
+	KUNIT_EXPECT_EQ(test, client.kicks_in_start, 0);
+	KUNIT_EXPECT_EQ(test, client.kicks, 1);
+
+	KUNIT_EXPECT_EQ(test, drv_write_status(ft, 0), 0);
+	client.kicks = 0;
+	client.start_ret = -ENOMEM;
+	KUNIT_EXPECT_TRUE(test, bring_up(ft) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	KUNIT_EXPECT_EQ(test, client.kicks_in_start, 0);
+	KUNIT_EXPECT_EQ(test, client.kicks, 0);
+	KUNIT_EXPECT_NULL(test, rcu_access_pointer(ft->vdev.vq_set));
+	KUNIT_EXPECT_NULL(test, ft->vdev.vq_pending);
+	vhost_vq_kicked(&ft->vdev, 0);
+	KUNIT_EXPECT_EQ(test, client.kicks, 0);
+	drv_teardown(d);
+	vhost_device_unregister(&ft->vdev);
+}
+
 static void queue_round_trip(struct kunit *test)
 {
 	struct fake_transport *ft = fake_add(test, TEST_DEVICE_ID, TEST_VENDOR);
@@ -642,12 +713,14 @@ static void queue_round_trip(struct kunit *test)
 	KUNIT_ASSERT_TRUE(test, bring_up(ft) & VIRTIO_CONFIG_S_DRIVER_OK);
 	KUNIT_ASSERT_EQ(test, client.create_ret, 0);
 
+	/* Each queue got one callback once start() succeeded. */
+	KUNIT_EXPECT_EQ(test, client.kicks, 1);
 	drv_post(test, d);
 	vhost_vq_kicked(&ft->vdev, 0);
-	KUNIT_EXPECT_EQ(test, client.kicks, 1);
+	KUNIT_EXPECT_EQ(test, client.kicks, 2);
 	/* A kick for a queue that does not exist is dropped. */
 	vhost_vq_kicked(&ft->vdev, 7);
-	KUNIT_EXPECT_EQ(test, client.kicks, 1);
+	KUNIT_EXPECT_EQ(test, client.kicks, 2);
 
 	vhost_buf_init(&buf);
 	KUNIT_ASSERT_EQ(test, vhost_vq_get_buf(client.vqs[0], &buf), 1);
@@ -679,7 +752,7 @@ static void queue_round_trip(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, drv_write_status(ft, 0), 0);
 	KUNIT_EXPECT_NULL(test, rcu_access_pointer(ft->vdev.vq_set));
 	vhost_vq_kicked(&ft->vdev, 0);
-	KUNIT_EXPECT_EQ(test, client.kicks, 1);
+	KUNIT_EXPECT_EQ(test, client.kicks, 2);
 	drv_teardown(d);
 	vhost_device_unregister(&ft->vdev);
 }
@@ -786,12 +859,14 @@ static struct kunit_case vhost_bus_cases[] = {
 	KUNIT_CASE(features_without_version_1_refused),
 	KUNIT_CASE(features_client_veto),
 	KUNIT_CASE(driver_ok_starts_and_reset_stops),
+	KUNIT_CASE(failed_then_probed_again),
 	KUNIT_CASE(bad_transitions_need_reset),
 	KUNIT_CASE(fail_from_any_context),
 	KUNIT_CASE(config_generation_and_bounds),
 	KUNIT_CASE(sysfs_and_release),
 	KUNIT_CASE(init_refuses_bad_arguments),
 	KUNIT_CASE(queue_round_trip),
+	KUNIT_CASE(queue_kick_during_start),
 	KUNIT_CASE(queue_malformed_fails_device),
 	KUNIT_CASE(queue_unreachable_buffer_fails_device),
 	KUNIT_CASE(queue_setup_is_checked),

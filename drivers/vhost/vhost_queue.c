@@ -17,8 +17,10 @@
  * them, whatever its client does next.
  *
  * Queues exist between DRIVER_OK and the next reset or failure: a client
- * creates them in its start() callback; the core stops kick callbacks
- * before the client's stop() and deletes the queues after it.  A client
+ * creates them in its start() callback, and kicks reach them only once
+ * start() succeeded (each queue then gets one kick callback, for what the
+ * driver side posted before); the core stops kick callbacks before the
+ * client's stop() and deletes the queues after it.  A client
  * serialises its own use of a queue and stops using it in stop().  The
  * set of queues is published with RCU, so that the transport's kick
  * reports (vhost_vq_kicked(), from any context) never see a queue being
@@ -87,7 +89,9 @@ static bool vhost_vq_dead(const struct vhost_vq *vq)
  * Called by a client from its start() callback, once DRIVER_OK is set.
  * Reads each queue's size and ring addresses from the transport (values
  * the driver side wrote: vringh checks the size and that every ring part
- * lies in one window) and maps the rings once.
+ * lies in one window) and maps the rings once. Kick callbacks begin after
+ * start() returned 0, never during it; if it fails, the queues are
+ * deleted without a callback having run.
  *
  * Return: 0, -EIO outside start(), -EINVAL for an unusable queue setup,
  * or another negative errno.
@@ -105,10 +109,12 @@ int vhost_create_vqs(struct vhost_device *vdev, unsigned int nvqs,
 	    !ops->notify_vq || !nvqs)
 		return -EINVAL;
 	if (!(vhost_get_status(vdev) & VIRTIO_CONFIG_S_DRIVER_OK) ||
-	    rcu_access_pointer(vdev->vq_set)) {
+	    rcu_access_pointer(vdev->vq_set) || READ_ONCE(vdev->vq_pending)) {
 		dev_err(&vdev->dev, "queues created outside start()\n");
 		return -EIO;
 	}
+	/* start() runs under it, and vq_pending is protected by it. */
+	lockdep_assert_held(&vdev->status_lock);
 	set = kzalloc(struct_size(set, vqs, nvqs), GFP_KERNEL);
 	if (!set)
 		return -ENOMEM;
@@ -139,15 +145,37 @@ int vhost_create_vqs(struct vhost_device *vdev, unsigned int nvqs,
 		}
 		vqs[i] = vq;
 	}
-	mutex_lock(&vdev->lock);
-	rcu_assign_pointer(vdev->vq_set, set);
-	mutex_unlock(&vdev->lock);
+	vdev->vq_pending = set;
 	return 0;
 err:
 	kfree(set);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(vhost_create_vqs);
+
+/*
+ * Called by the core once the client's start() succeeded, with status_lock
+ * held: kicks reach the queues from now on, and each queue gets one
+ * callback for what the driver side posted before.
+ */
+void vhost_publish_vqs(struct vhost_device *vdev)
+{
+	struct vhost_vq_set *set = vdev->vq_pending;
+	unsigned int i;
+
+	lockdep_assert_held(&vdev->status_lock);
+	if (!set)
+		return;
+	vdev->vq_pending = NULL;
+	mutex_lock(&vdev->lock);
+	rcu_assign_pointer(vdev->vq_set, set);
+	mutex_unlock(&vdev->lock);
+	rcu_read_lock();
+	for (i = 0; i < set->nvqs; i++)
+		if (set->vqs[i].callback)
+			set->vqs[i].callback(&set->vqs[i]);
+	rcu_read_unlock();
+}
 
 /*
  * Called by the core before the client's stop(), with status_lock held:
@@ -159,6 +187,12 @@ struct vhost_vq_set *vhost_unpublish_vqs(struct vhost_device *vdev)
 {
 	struct vhost_vq_set *set;
 
+	lockdep_assert_held(&vdev->status_lock);
+	/* Queues of a start() that failed were never published. */
+	set = vdev->vq_pending;
+	vdev->vq_pending = NULL;
+	if (set)
+		return set;
 	mutex_lock(&vdev->lock);
 	set = rcu_dereference_protected(vdev->vq_set,
 					lockdep_is_held(&vdev->lock));

@@ -131,6 +131,8 @@ struct vhost_transport_ops {
  * @fail_reason: why vhost_device_fail() was called, for the log
  * @fail_work: applies vhost_device_fail() in process context
  * @vq_set: the queues between DRIVER_OK and reset, RCU-protected
+ * @vq_pending: the queues created in the client's start(), published to
+ *	kick reports only once it succeeded; under @status_lock
  *
  * @client is written under @status_lock; fields from @features down are
  * protected by @lock.
@@ -156,6 +158,7 @@ struct vhost_device {
 	const char *fail_reason;
 	struct work_struct fail_work;
 	struct vhost_vq_set __rcu *vq_set;
+	struct vhost_vq_set *vq_pending;
 };
 
 #define to_vhost_device(d)	container_of_const(d, struct vhost_device, dev)
