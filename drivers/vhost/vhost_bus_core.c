@@ -437,22 +437,42 @@ int vhost_get_config(struct vhost_device *vdev, unsigned int offset,
 }
 EXPORT_SYMBOL_GPL(vhost_get_config);
 
+/* Does [@offset, @offset + @len) lie in one field the client made writable? */
+static bool vhost_config_writable(const struct vhost_driver *drv,
+				  unsigned int offset, unsigned int len)
+{
+	const struct vhost_config_field *f;
+
+	for (f = drv ? drv->config_writable : NULL; f && f->len; f++)
+		if (offset >= f->offset && len <= f->len &&
+		    offset - f->offset <= f->len - len)
+			return true;
+	return false;
+}
+
 /**
- * vhost_device_config_written() - the driver side wrote config space
+ * vhost_device_config_write() - the driver side writes config space
  * @vdev: the device
  * @offset: where
- * @len: how many bytes
+ * @buf: the bytes written
+ * @len: how many
  *
- * Called by the transport.  The core reads the bytes with the get_config
- * op into its cached copy and tells the client.  A range outside config
- * space is refused and logged.
+ * Called by the transport, in process context, with what the driver side
+ * wrote, before it shows it anywhere.  A range outside config space is
+ * refused; so is one that is not inside a field the client declared
+ * writable (&vhost_driver.config_writable), and config space does not
+ * change.  Otherwise the core takes the bytes into its copy, has the
+ * transport publish them (set_config, same generation: the driver side
+ * made the change) and tells the client with its config_written().
  *
- * Return: 0 or -EINVAL.
+ * Return: 0, -EINVAL for a range outside config space, -EPERM for a
+ * field the driver side may not write.
  */
-int vhost_device_config_written(struct vhost_device *vdev,
-				unsigned int offset, unsigned int len)
+int vhost_device_config_write(struct vhost_device *vdev, unsigned int offset,
+			      const void *buf, unsigned int len)
 {
 	struct vhost_driver *drv;
+	int ret = 0;
 
 	if (!vhost_config_range_ok(vdev, offset, len)) {
 		dev_warn(&vdev->dev,
@@ -461,16 +481,26 @@ int vhost_device_config_written(struct vhost_device *vdev,
 		return -EINVAL;
 	}
 	mutex_lock(&vdev->status_lock);
-	mutex_lock(&vdev->lock);
-	vdev->ops->get_config(vdev, offset, vdev->config + offset, len);
-	mutex_unlock(&vdev->lock);
 	drv = vdev->client;
-	if (drv && drv->config_changed)
-		drv->config_changed(vdev);
+	if (!vhost_config_writable(drv, offset, len)) {
+		dev_warn(&vdev->dev,
+			 "driver side wrote config [%u, +%u): not a writable field, ignored\n",
+			 offset, len);
+		ret = -EPERM;
+		goto out;
+	}
+	mutex_lock(&vdev->lock);
+	memcpy(vdev->config + offset, buf, len);
+	vdev->ops->set_config(vdev, offset, vdev->config + offset, len,
+			      vdev->generation);
+	mutex_unlock(&vdev->lock);
+	if (drv->config_written)
+		drv->config_written(vdev, offset, len);
+out:
 	mutex_unlock(&vdev->status_lock);
-	return 0;
+	return ret;
 }
-EXPORT_SYMBOL_GPL(vhost_device_config_written);
+EXPORT_SYMBOL_GPL(vhost_device_config_write);
 
 static int vhost_bus_probe(struct device *dev)
 {
@@ -660,7 +690,7 @@ int vhost_device_init(struct vhost_device *vdev, struct device *parent,
 
 	if (!ops || !ops->get_driver_features || !ops->set_device_features ||
 	    !ops->get_status || !ops->set_status || !ops->set_config ||
-	    !ops->get_config || !ops->notify_config || !release ||
+	    !ops->notify_config || !release ||
 	    !id->device || id->device == VHOST_DEV_ANY_ID)
 		return -EINVAL;
 	index = ida_alloc(&vhost_index_ida, GFP_KERNEL);

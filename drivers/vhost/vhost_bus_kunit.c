@@ -29,7 +29,6 @@ struct fake_transport {
 	/* written by the "driver side" (the test) */
 	u64 driver_features;
 	u8 driver_status;
-	u8 driver_config[TEST_CONFIG_LEN];
 	/* published by the core */
 	u64 device_features;
 	u8 device_status;
@@ -74,12 +73,6 @@ static void fake_set_config(struct vhost_device *vdev, unsigned int offset,
 {
 	memcpy(to_fake(vdev)->device_config + offset, buf, len);
 	to_fake(vdev)->generation = generation;
-}
-
-static void fake_get_config(struct vhost_device *vdev, unsigned int offset,
-			    void *buf, unsigned int len)
-{
-	memcpy(buf, to_fake(vdev)->driver_config + offset, len);
 }
 
 static void fake_notify_config(struct vhost_device *vdev)
@@ -160,7 +153,6 @@ static const struct vhost_transport_ops fake_ops = {
 	.get_status = fake_get_status,
 	.set_status = fake_set_status,
 	.set_config = fake_set_config,
-	.get_config = fake_get_config,
 	.notify_config = fake_notify_config,
 	.get_vq = fake_get_vq,
 	.map_ring = fake_map_ring,
@@ -181,6 +173,7 @@ static void fake_release(struct vhost_device *vdev)
 /* The client: records what the core asked of it. */
 struct fake_client_state {
 	int probed, removed, started, stopped, config_changes;
+	unsigned int written_offset, written_len;
 	int start_ret;
 	u64 reject_features;	/* validate_features refuses these bits */
 	u64 offer;		/* probe() offers these, if not 0 */
@@ -245,9 +238,19 @@ static void fake_stop(struct vhost_device *vdev)
 	client.stopped++;
 }
 
-static void fake_config_changed(struct vhost_device *vdev)
+/* Bytes 2 and 3, and 8 to 11, are writable. */
+static const struct vhost_config_field fake_writable[] = {
+	{ 2, 2 },
+	{ 8, 4 },
+	{ }
+};
+
+static void fake_config_written(struct vhost_device *vdev,
+				unsigned int offset, unsigned int len)
 {
 	client.config_changes++;
+	client.written_offset = offset;
+	client.written_len = len;
 }
 
 static const struct vhost_device_id fake_ids[] = {
@@ -264,7 +267,8 @@ static struct vhost_driver fake_driver = {
 	.validate_features = fake_validate,
 	.start = fake_start,
 	.stop = fake_stop,
-	.config_changed = fake_config_changed,
+	.config_writable = fake_writable,
+	.config_written = fake_config_written,
 };
 
 static struct fake_transport *fake_add(struct kunit *test, u32 device,
@@ -554,13 +558,28 @@ static void config_generation_and_bounds(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ft->config_notifications, 1);
 
 	/* Writes from the driver side reach the cache and the client. */
-	ft->driver_config[3] = 0x99;
-	KUNIT_EXPECT_EQ(test, 0, vhost_device_config_written(&ft->vdev, 3, 1));
+	val = 0x99;
+	KUNIT_EXPECT_EQ(test, 0, vhost_device_config_write(&ft->vdev, 3, &val, 1));
 	KUNIT_EXPECT_EQ(test, client.config_changes, 1);
+	KUNIT_EXPECT_EQ(test, client.written_offset, 3);
+	KUNIT_EXPECT_EQ(test, client.written_len, 1);
+	val = 0;
 	KUNIT_EXPECT_EQ(test, 0, vhost_get_config(&ft->vdev, 3, &val, 1));
 	KUNIT_EXPECT_EQ(test, val, 0x99);
+	/* Published back, in the same generation. */
+	KUNIT_EXPECT_EQ(test, ft->device_config[3], 0x99);
+	KUNIT_EXPECT_EQ(test, ft->generation, 3);
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			vhost_device_config_written(&ft->vdev, 10, 100));
+			vhost_device_config_write(&ft->vdev, 10, &val, 100));
+	/* A read-only byte, and a write across two fields, change nothing. */
+	val = 0x42;
+	KUNIT_EXPECT_EQ(test, -EPERM,
+			vhost_device_config_write(&ft->vdev, 4, &val, 1));
+	KUNIT_EXPECT_EQ(test, -EPERM,
+			vhost_device_config_write(&ft->vdev, 3, &val, 2));
+	KUNIT_EXPECT_EQ(test, 0, vhost_get_config(&ft->vdev, 4, &val, 1));
+	KUNIT_EXPECT_NE(test, val, 0x42);
+	KUNIT_EXPECT_NE(test, ft->device_config[4], 0x42);
 	KUNIT_EXPECT_EQ(test, client.config_changes, 1);
 	vhost_device_unregister(&ft->vdev);
 }

@@ -96,12 +96,6 @@ static void vtt_set_config(struct vhost_device *vdev, unsigned int offset,
 	WRITE_ONCE(to_vtt(vdev)->generation, generation);
 }
 
-static void vtt_get_config(struct vhost_device *vdev, unsigned int offset,
-			   void *buf, unsigned int len)
-{
-	memcpy(buf, to_vtt(vdev)->config + offset, len);
-}
-
 static void vtt_notify_config(struct vhost_device *vdev)
 {
 	dev_dbg(&vdev->dev, "config change notification\n");
@@ -113,7 +107,6 @@ static const struct vhost_transport_ops vtt_ops = {
 	.get_status = vtt_get_status,
 	.set_status = vtt_set_status,
 	.set_config = vtt_set_config,
-	.get_config = vtt_get_config,
 	.notify_config = vtt_notify_config,
 };
 

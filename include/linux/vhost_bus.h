@@ -61,8 +61,6 @@ struct vhost_vq_config {
  *	and sets DEVICE_NEEDS_RESET.
  * @set_config: publish @len bytes of device config space at @offset, and
  *	the new generation, to the driver side.
- * @get_config: read @len bytes of config space at @offset as the driver
- *	side last wrote them (for the writable fields of a device config).
  * @notify_config: tell the driver side that config space changed (virtio's
  *	configuration change notification).
  * @get_vq: read the setup of queue @index as the driver side wrote it;
@@ -92,8 +90,6 @@ struct vhost_transport_ops {
 	void (*set_status)(struct vhost_device *vdev, u8 status);
 	void (*set_config)(struct vhost_device *vdev, unsigned int offset,
 			   const void *buf, unsigned int len, u32 generation);
-	void (*get_config)(struct vhost_device *vdev, unsigned int offset,
-			   void *buf, unsigned int len);
 	void (*notify_config)(struct vhost_device *vdev);
 	int (*get_vq)(struct vhost_device *vdev, unsigned int index,
 		      struct vhost_vq_config *cfg);
@@ -164,6 +160,16 @@ struct vhost_device {
 #define to_vhost_device(d)	container_of_const(d, struct vhost_device, dev)
 
 /**
+ * struct vhost_config_field - a field of device config space
+ * @offset: its first byte
+ * @len: its length in bytes
+ */
+struct vhost_config_field {
+	unsigned int offset;
+	unsigned int len;
+};
+
+/**
  * struct vhost_driver - a client of the vhost bus
  * @driver: the driver on the vhost bus
  * @id_table: devices served, ended by an entry with device 0
@@ -177,10 +183,15 @@ struct vhost_device {
  *	A failure sets DEVICE_NEEDS_RESET.
  * @stop: the driver side reset the device, or it failed; stop using the
  *	queues.  The core deletes them after @stop returns.
- * @config_changed: optional; the driver side wrote config space.
+ * @config_writable: optional; the fields of config space the driver side
+ *	may write, ended by an entry of length 0.  Without it, config space
+ *	is read-only for the driver side.
+ * @config_written: optional; the driver side wrote @len bytes at @offset,
+ *	inside one of the @config_writable fields; the new bytes are in the
+ *	core's copy (vhost_get_config()).
  *
  * All callbacks are called in process context.  validate_features,
- * start, stop and config_changed are serialised with status changes (the
+ * start, stop and config_written are serialised with status changes (the
  * device's status_lock is held): they may call vhost_set_config() and
  * vhost_get_config(), but not vhost_device_status_changed().
  */
@@ -192,7 +203,9 @@ struct vhost_driver {
 	int (*validate_features)(struct vhost_device *vdev, u64 features);
 	int (*start)(struct vhost_device *vdev);
 	void (*stop)(struct vhost_device *vdev);
-	void (*config_changed)(struct vhost_device *vdev);
+	const struct vhost_config_field *config_writable;
+	void (*config_written)(struct vhost_device *vdev, unsigned int offset,
+			       unsigned int len);
 };
 
 #define to_vhost_driver(d)	container_of_const(d, struct vhost_driver, driver)
@@ -227,8 +240,8 @@ void vhost_device_unregister(struct vhost_device *vdev);
 void vhost_device_put(struct vhost_device *vdev);
 
 void vhost_device_status_changed(struct vhost_device *vdev);
-int vhost_device_config_written(struct vhost_device *vdev,
-				unsigned int offset, unsigned int len);
+int vhost_device_config_write(struct vhost_device *vdev, unsigned int offset,
+			      const void *buf, unsigned int len);
 void vhost_device_fail(struct vhost_device *vdev, const char *reason);
 
 void vhost_set_features(struct vhost_device *vdev, u64 features);

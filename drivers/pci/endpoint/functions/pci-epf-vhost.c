@@ -836,14 +836,6 @@ static void epf_vhost_set_config(struct vhost_device *vdev, unsigned int offset,
 	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_CONFIG_GEN, generation << 1);
 }
 
-static void epf_vhost_get_config(struct vhost_device *vdev, unsigned int offset,
-				 void *buf, unsigned int len)
-{
-	struct pci_epf_vhost *epfv = to_epf_vhost_device(vdev)->epfv;
-
-	memcpy(buf, epfv->reg + epfv->config_off + offset, len);
-}
-
 static void epf_vhost_notify_config(struct vhost_device *vdev)
 {
 	epf_vhost_raise(to_epf_vhost_device(vdev)->epfv, VIRTIO_PCI_EPF_MAX_QUEUES,
@@ -874,7 +866,6 @@ static const struct vhost_transport_ops epf_vhost_ops = {
 	.get_status		= epf_vhost_get_status,
 	.set_status		= epf_vhost_set_status,
 	.set_config		= epf_vhost_set_config,
-	.get_config		= epf_vhost_get_config,
 	.notify_config		= epf_vhost_notify_config,
 	.get_vq			= epf_vhost_get_vq,
 	.map_ring		= epf_vhost_map_ring,
@@ -1017,6 +1008,7 @@ static int epf_vhost_config_write(struct pci_epf_vhost *epfv,
 {
 	unsigned int offset = arg0 & 0xffff, len = arg0 >> 16;
 	__le32 v = cpu_to_le32(value);
+	int ret;
 
 	if ((len != 1 && len != 2 && len != 4) ||
 	    offset + len > epfv->config_size) {
@@ -1024,8 +1016,12 @@ static int epf_vhost_config_write(struct pci_epf_vhost *epfv,
 			len, offset);
 		return -EINVAL;
 	}
-	memcpy(epfv->reg + epfv->config_off + offset, &v, len);
-	return vhost_device_config_written(&d->vdev, offset, len);
+	/* The core decides, and publishes it through set_config. */
+	ret = vhost_device_config_write(&d->vdev, offset, &v, len);
+	if (ret == -EPERM)
+		dev_info_ratelimited(&epfv->epf->dev, "CONFIG_WRITE: %u bytes at %u are read-only\n",
+				     len, offset);
+	return ret;
 }
 
 static void epf_vhost_run_command(struct pci_epf_vhost *epfv, u32 seq)
