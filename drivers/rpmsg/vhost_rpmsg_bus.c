@@ -271,10 +271,17 @@ static int vrpmsg_wait_tx_buf(struct vrpmsg *vrp, bool wait)
 			ret = -ENOMEM;	/* what virtio_rpmsg_bus returns */
 			break;
 		}
-		/* Ask for a kick when the driver side adds buffers. */
+		/*
+		 * Ask for a kick when the driver side adds buffers. Every
+		 * waiter asks again, not only the first: with EVENT_IDX a
+		 * request holds for the next buffer only, and the buffer
+		 * that woke an earlier waiter used it up.
+		 */
 		kicks = atomic_read(&vrp->tx_kicks);
-		if (!vrp->tx_waiters++ && !vhost_vq_enable_cb(vrp->txq)) {
-			vrp->tx_waiters--;
+		vrp->tx_waiters++;
+		if (!vhost_vq_enable_cb(vrp->txq)) {
+			if (!--vrp->tx_waiters)
+				vhost_vq_disable_cb(vrp->txq);
 			continue;	/* some came meanwhile */
 		}
 		mutex_unlock(&vrp->tx_lock);

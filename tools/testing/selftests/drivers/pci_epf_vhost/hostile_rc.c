@@ -10,7 +10,7 @@
  * endpoint must answer EINVAL where the table says so, set
  * DEVICE_NEEDS_RESET, and keep working after a reset.
  *
- * Usage: hostile_rc [--hold SECONDS] [BDF]
+ * Usage: hostile_rc [--hold SECONDS | --trickle MS COUNT] [BDF]
  *
  * BDF is the function on the root complex (1234:5600 in the rig); without
  * it, the first such function with no driver bound is used. No driver may
@@ -24,6 +24,16 @@
  * With --hold, no case runs: the device is left at DRIVER_OK with no
  * buffer on any queue for SECONDS, then reset: a peer that gives no
  * buffers, for the endpoint's senders to wait on.
+ *
+ * With --trickle (vhost_rpmsg only), no case runs either: from DRIVER_OK,
+ * with VIRTIO_RING_F_EVENT_IDX negotiated, one 512-byte buffer is given
+ * on queue 0 (the endpoint's messages) every MS milliseconds, COUNT in
+ * all, each followed by a notification only where the device's
+ * avail_event asks for one, as virtio_ring does; a buffer waits for one
+ * of the 8 descriptors to be free, and after WAIT_MS with all of them
+ * held the trickle ends (the endpoint has nothing more to send). A slow
+ * reader, for several endpoint senders waiting at once: whether they were
+ * served is theirs to say.
  *
  * Output is KTAP; the exit status is 0 if every case passed, 1 otherwise,
  * 4 (skip) if there is no function to test.
@@ -122,7 +132,7 @@ static unsigned int timeouts_in_a_row;
  * the queue under test, and one for the whole of an idle queue 0 when the
  * queue under test is another.
  */
-enum { PG_DESC, PG_AVAIL, PG_USED, PG_IDLE, NR_PAGES };
+enum { PG_DESC, PG_AVAIL, PG_USED, PG_IDLE, PG_TRICKLE, NR_PAGES };
 static unsigned int ring_q;		/* the queue under test */
 static unsigned int regs_bar;		/* the BAR of the register block */
 static uint64_t extra_features;		/* accepted besides VERSION_1 */
@@ -598,6 +608,69 @@ static void notify(void)
 	__sync_synchronize();	/* the ring before the notification */
 	wr(rd(VIRTIO_PCI_EPF_NOTIFY_OFF) + 4 * q, 1);
 	ring_doorbell();
+}
+
+#define TRICKLE_BUF		512
+#define VIRTIO_RING_F_EVENT_IDX	29
+
+/* virtio_ring's vring_need_event(): did the index cross @event? */
+static bool need_event(uint16_t event, uint16_t new_idx, uint16_t old)
+{
+	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
+}
+
+/*
+ * --trickle: queue 0 of vhost_rpmsg (desc, avail and used in the
+ * PG_IDLE page, as running_queue() set it up) gets one buffer every @ms,
+ * @count in all; the device must use every one.
+ */
+static bool trickle(unsigned int ms, unsigned int count)
+{
+	struct ring_desc *desc = (struct ring_desc *)pages[PG_IDLE];
+	struct ring_avail *avail = (struct ring_avail *)(pages[PG_IDLE] + 0x400);
+	struct ring_used *used = (struct ring_used *)(pages[PG_IDLE] + 0x800);
+	uint16_t *avail_event = (uint16_t *)&used->ring[RING_SIZE];
+	unsigned int i, kicks = 0, n = page_size / TRICKLE_BUF;
+	uint16_t idx = 0, done;
+	uint64_t deadline;
+
+	if (n > RING_SIZE)
+		n = RING_SIZE;
+	for (i = 0; i < count; i++) {
+		unsigned int d = i % n;
+
+		sleep_ms(ms);
+		/* A descriptor is given again only once the device used it. */
+		deadline = now_ms() + WAIT_MS;
+		while ((uint16_t)(idx - le16toh(LOAD(&used->idx))) >= n) {
+			if (now_ms() > deadline) {
+				diag("slow reader: buffer %u: all %u held for %d ms: done",
+				     i, n, WAIT_MS);
+				count = i;
+				goto out;
+			}
+			sleep_ms(1);
+		}
+		desc[d].addr = htole64(pages_pa[PG_TRICKLE] + d * TRICKLE_BUF);
+		desc[d].len = htole32(TRICKLE_BUF);
+		desc[d].flags = htole16(DESC_F_WRITE);
+		desc[d].next = 0;
+		avail->ring[idx % RING_SIZE] = htole16(d);
+		__sync_synchronize();	/* the entry before the index */
+		idx++;
+		STORE(&avail->idx, htole16(idx));
+		__sync_synchronize();	/* the index before reading the event */
+		if (need_event(le16toh(LOAD(avail_event)), idx, idx - 1)) {
+			wr(rd(VIRTIO_PCI_EPF_NOTIFY_OFF), 1);
+			ring_doorbell();
+			kicks++;
+		}
+	}
+out:
+	done = le16toh(LOAD(&used->idx));
+	diag("slow reader: %u buffers given, %u notifications, %u used", count,
+	     kicks, done);
+	return true;
 }
 
 /*
@@ -1222,7 +1295,7 @@ int main(int argc, char **argv)
 	uint32_t magic, version, device;
 	int i, n = 0, planned = 0, failed = 0, passed = 0, skipped = 0;
 	bool ok;
-	unsigned int hold = 0;
+	unsigned int hold = 0, trickle_ms = 0, trickle_n = 0;
 	bool clean;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1231,9 +1304,15 @@ int main(int argc, char **argv)
 		hold = strtoul(argv[2], NULL, 0);
 		argc -= 2;
 		argv += 2;
+	} else if (argc > 3 && !strcmp(argv[1], "--trickle")) {
+		trickle_ms = strtoul(argv[2], NULL, 0);
+		trickle_n = strtoul(argv[3], NULL, 0);
+		argc -= 3;
+		argv += 3;
 	}
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
-		return bail_out("usage: %s [--hold SECONDS] [BDF]", argv[0]);
+		return bail_out("usage: %s [--hold SECONDS | --trickle MS COUNT] [BDF]",
+				argv[0]);
 	if (argc == 2) {
 		snprintf(bdf, sizeof(bdf), "%s", argv[1]);
 	} else if (!find_function(bdf, sizeof(bdf))) {
@@ -1289,7 +1368,14 @@ int main(int argc, char **argv)
 	if (device == VIRTIO_ID_RPMSG) {
 		ring_q = 1;	/* the driver side's messages */
 		extra_features = VIRTIO_RPMSG_F_NS;
+		if (trickle_n)
+			extra_features |= BIT_ULL(VIRTIO_RING_F_EVENT_IDX);
+	} else if (trickle_n) {
+		return bail_out("--trickle is for vhost_rpmsg (device %u)",
+				VIRTIO_ID_RPMSG);
 	}
+	if (trickle_n)
+		hold = 1;
 
 	for (i = 0; i < NR_CASES; i++)
 		planned += !hold && applies(&cases[i], device);
@@ -1312,7 +1398,12 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (hold) {
+	if (trickle_n) {
+		if (running_queue() && trickle(trickle_ms, trickle_n))
+			passed++;
+		else
+			failed++;
+	} else if (hold) {
 		diag("holding DRIVER_OK with no buffer for %u s", hold);
 		if (running_queue()) {
 			sleep_ms(hold * 1000);
