@@ -10,6 +10,9 @@
  *	run CMD on DEV, the /dev/rpmsgN of a channel
  *   rpmsg_msg create-dev|release-dev CTRL NAME SRC DST
  *	RPMSG_CREATE_DEV_IOCTL / RPMSG_RELEASE_DEV_IOCTL: a channel
+ *   rpmsg_msg stale CTRL SECONDS
+ *	open CTRL, wait SECONDS (the test takes its rpmsg device away
+ *	meanwhile), then ask it for an endpoint: that must fail
  *
  * CMD:
  *   send N [SEED]	N messages of mixed sizes, each with a sequence
@@ -613,7 +616,8 @@ static int bad_usage(void)
 	fprintf(stderr,
 		"usage: rpmsg_msg ept CTRL SRC DST CMD [ARG...]\n"
 		"       rpmsg_msg dev DEV CMD [ARG...]\n"
-		"       rpmsg_msg create-dev|release-dev CTRL NAME SRC DST\n");
+		"       rpmsg_msg create-dev|release-dev CTRL NAME SRC DST\n"
+		"       rpmsg_msg stale CTRL SECONDS\n");
 	return 2;
 }
 
@@ -643,6 +647,21 @@ int main(int argc, char **argv)
 			printf("%s %s: %s\n", argv[1], argv[3], strerror(errno));
 			return 1;
 		}
+		return 0;
+	}
+	if (argc == 4 && !strcmp(argv[1], "stale")) {
+		ctrl = open(argv[2], O_RDWR);
+		if (ctrl < 0) {
+			printf("%s: %s\n", argv[2], strerror(errno));
+			return 1;
+		}
+		sleep(atoi(argv[3]));
+		fill_info(&info, "stale", "any", "any");
+		if (!ioctl(ctrl, RPMSG_CREATE_EPT_IOCTL, &info)) {
+			printf("endpoint created on a stale %s\n", argv[2]);
+			return 1;
+		}
+		printf("endpoint on a stale %s: %s\n", argv[2], strerror(errno));
 		return 0;
 	}
 	if (argc < 7 || strcmp(argv[1], "ept"))
