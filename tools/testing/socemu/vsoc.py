@@ -307,6 +307,9 @@ class BootRun:
         if self.boot.profile:
             # modprobe takes module options from the command line.
             append += f' pcie_socemu_ep.profile={self.boot.profile}'
+        # The churn test's first seed, to replay a failing round.
+        if os.environ.get('VSOC_CHURN_SEED', '').isdigit():
+            append += f" vsoc.churn_seed={os.environ['VSOC_CHURN_SEED']}"
         cmd = qemu_cmd(self.kernel, self.initrd, self.shm[role],
                        self.shm[peer], self.server,
                        2 if self.boot.topology == 'one' else 1,
