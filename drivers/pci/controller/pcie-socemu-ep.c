@@ -107,6 +107,7 @@
 #include <linux/bitfield.h>
 #include <linux/bitmap.h>
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
@@ -564,17 +565,51 @@ static int socemu_ep_set_bar(struct pci_epc *epc, u8 func_no, u8 vfunc_no,
 	return 0;
 }
 
+/*
+ * A real controller stops inbound translation of a BAR it clears, and the
+ * RC's later accesses to it are dropped; the function may then free the
+ * BAR memory. Here the RC maps BAR memory directly (a window onto
+ * endpoint RAM), so a driver still being removed on the RC would write
+ * into memory the endpoint's kernel has reused (the MSI-X mask bits, for
+ * one, as the RC's PCI core disables MSI-X). So clearing a BAR the RC may
+ * still use waits, bounded, for the host bridge to have removed the
+ * device (SOCEMU_PCI_RC_RELEASES) or gone.
+ */
+#define SOCEMU_EP_RELEASE_MS	10000
+
 static void socemu_ep_clear_bar(struct pci_epc *epc, u8 func_no, u8 vfunc_no,
 				struct pci_epf_bar *epf_bar)
 {
 	struct socemu_ep *ep = epc_get_drvdata(epc);
 	enum pci_barno n = epf_bar->barno;
+	unsigned long deadline;
+	bool held;
+	u32 rel;
 
 	mutex_lock(&ep->lock);
+	held = ep->bar[n].valid &&
+	       (socemu_ep_rd(ep, SOCEMU_PCI_RC_STATE) & SOCEMU_PCI_RC_PRESENT) &&
+	       socemu_ep_rd(ep, SOCEMU_PCI_RC_HOLDS);
+	rel = socemu_ep_rd(ep, SOCEMU_PCI_RC_RELEASES);
 	ep->bar[n].valid = false;
 	ep->bar[n].addr = NULL;
 	socemu_ep_publish_bar(ep, n, 0, 0, 0);
 	mutex_unlock(&ep->lock);
+	if (!held)
+		return;
+	/* The function changed: the host bridge removes the device. */
+	socemu_ep_ring(ep, SOCEMU_PCI_VEC_STATE);
+	deadline = jiffies + msecs_to_jiffies(SOCEMU_EP_RELEASE_MS);
+	while (socemu_ep_rd(ep, SOCEMU_PCI_RC_RELEASES) == rel &&
+	       socemu_ep_rd(ep, SOCEMU_PCI_RC_HOLDS) &&
+	       (socemu_ep_rd(ep, SOCEMU_PCI_RC_STATE) & SOCEMU_PCI_RC_PRESENT)) {
+		if (time_after(jiffies, deadline)) {
+			dev_warn(ep->dev, "BAR%d cleared, but the root complex still had its device after %u ms: its late writes land in freed memory\n",
+				 n, SOCEMU_EP_RELEASE_MS);
+			return;
+		}
+		msleep(20);
+	}
 }
 
 /* The data link is up: this end started and a root complex present. */

@@ -819,6 +819,11 @@ static void socemu_host_link_work(struct work_struct *work)
 			 up ? "endpoint function changed" : "link down");
 		socemu_host_remove_devices(bus);
 		present = false;
+		/* Its BARs are no longer used: the endpoint may free them. */
+		socemu_wr(host, SOCEMU_PCI_RC_HOLDS, 0);
+		socemu_wr(host, SOCEMU_PCI_RC_RELEASES,
+			  socemu_rd(host, SOCEMU_PCI_RC_RELEASES) + 1);
+		socemu_host_ring_ep(host);
 	}
 	if (!present) {
 		raw_spin_lock_irqsave(&host->cfg_lock, flags);
@@ -828,6 +833,7 @@ static void socemu_host_link_work(struct work_struct *work)
 	if (!present && up && socemu_host_build(host, &fn)) {
 		dev_info(host->dev, "link up: function %04x:%04x\n",
 			 fn.id & 0xffff, fn.id >> 16);
+		socemu_wr(host, SOCEMU_PCI_RC_HOLDS, 1);
 		pci_scan_child_bus(bus);
 		/* Pre-assigned BARs, as probe-only firmware leaves them. */
 		pci_bus_claim_resources(bus);
@@ -1041,6 +1047,7 @@ static void socemu_host_remove(struct platform_device *pdev)
 	socemu_doorbell_clear_handler(host->db);
 
 	socemu_host_reset_mirrors(host);
+	socemu_wr(host, SOCEMU_PCI_RC_HOLDS, 0);
 	socemu_host_publish(host, false);
 	socemu_host_free_irqs(host);
 	release_resource(&host->db_res);

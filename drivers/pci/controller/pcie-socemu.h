@@ -40,7 +40,7 @@
 #include <linux/bits.h>
 
 #define SOCEMU_PCI_MAGIC		0x50434945	/* "PCIE" */
-#define SOCEMU_PCI_VERSION		1
+#define SOCEMU_PCI_VERSION		2
 
 /* Doorbell vectors. */
 #define SOCEMU_PCI_VEC_STATE		0	/* state words changed */
@@ -73,6 +73,15 @@
 #define SOCEMU_PCI_RC_STATE		0x014	/* RC writes */
 #define  SOCEMU_PCI_RC_PRESENT		BIT(0)	/* host bridge bound */
 #define SOCEMU_PCI_RC_GEN		0x018	/* RC: ++ on each bind */
+/*
+ * RC: ++ each time the host bridge has removed the function's device, its
+ * drivers gone: from then on the RC no longer touches the BAR memory it
+ * had. A real controller drops the RC's accesses to a BAR once it is
+ * cleared; the rig's BARs are windows onto endpoint RAM, so the endpoint
+ * waits for this before it lets a cleared BAR's memory be freed.
+ */
+#define SOCEMU_PCI_RC_RELEASES		0x01c
+#define SOCEMU_PCI_RC_HOLDS		0x020	/* RC: 1 while the device is there */
 
 /* Function 0 as published by the EP (written before EP_STARTED is set). */
 #define SOCEMU_PCI_ID			0x040	/* device << 16 | vendor */
