@@ -25,7 +25,8 @@
  *                 microseconds after each bump, for at most spin_ms
  *                 (writing 0 to the parameter stops it); and CONFIG_SIZE
  *                 is 12, 4 bytes short of the 16 that virtio_vhost_test
- *                 reads. A config read must end, and the device be broken.
+ *                 reads. A config read must end, and the device be
+ *                 broken when a read never sees the generation settle.
  *
  * Otherwise the function behaves: a service thread polls the register
  * block every millisecond, acknowledges the driver's epochs (except in
