@@ -55,6 +55,7 @@
 #include <unistd.h>
 
 #include <linux/virtio_pci_epf.h>
+#include <linux/virtio_ring.h>	/* vring_need_event(), VIRTIO_RING_F_EVENT_IDX */
 
 #define BIT_ULL(n)		(1ULL << (n))
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
@@ -617,14 +618,6 @@ static void notify(void)
 }
 
 #define TRICKLE_BUF		512
-#define VIRTIO_RING_F_EVENT_IDX	29
-
-/* virtio_ring's vring_need_event(): did the index cross @event? */
-static bool need_event(uint16_t event, uint16_t new_idx, uint16_t old)
-{
-	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
-}
-
 /*
  * --trickle: queue 0 of vhost_rpmsg (desc, avail and used in the
  * PG_IDLE page, as running_queue() set it up) gets one buffer every @ms,
@@ -666,7 +659,7 @@ static bool trickle(unsigned int ms, unsigned int count)
 		idx++;
 		STORE(&avail->idx, htole16(idx));
 		__sync_synchronize();	/* the index before reading the event */
-		if (need_event(le16toh(LOAD(avail_event)), idx, idx - 1)) {
+		if (vring_need_event(le16toh(LOAD(avail_event)), idx, idx - 1)) {
 			wr(rd(VIRTIO_PCI_EPF_NOTIFY_OFF), 1);
 			ring_doorbell();
 			kicks++;
