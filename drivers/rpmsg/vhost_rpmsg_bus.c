@@ -35,9 +35,11 @@
  *
  * Locking:
  *
- * - tx_lock serialises senders on queue 0; it guards @running, @txbuf and
- *   @tx_waiters;
- * - queue 1 and @rxbuf are used by rx_work only;
+ * - tx_lock serialises senders and pollers on queue 0; it guards
+ *   @running, @txbuf, @tx_waiters and @tx_polled. A sender waits for a
+ *   buffer without it;
+ * - queue 1 and @rxbuf are used by rx_work only, which runs on
+ *   vrpmsg_wq: endpoint callbacks run there and may block;
  * - endpoints_lock guards the endpoint idr; an endpoint's callback runs
  *   under its cb_lock, with a reference held;
  * - chan_lock serialises channel creation with the duplicate checks; no
@@ -46,8 +48,24 @@
  *   @online is written by rx_work and, after rx_work is cancelled, by
  *   stop().
  *
- * Lock order: vhost status_lock, then the configfs lock, then chan_lock,
- * then tx_lock.  endpoints_lock and cb_lock are innermost.
+ * Lock order, outermost first, as lockdep sees it:
+ *
+ * 1. the vhost core's status_lock: stop() cancels rx_work under it, so
+ *    it comes before all that rx_work takes;
+ * 2. the name service endpoint's cb_lock (a class of its own): an
+ *    announcement creates or removes a channel; rpmsg_ctrl's ctrl_lock
+ *    and rpmsg_char's ept_lock, held by callers of create_channel,
+ *    release_channel, send and poll;
+ * 3. vrpmsg_cfs_lock: configfs, and rx_work bringing the bus online;
+ * 4. chan_lock, held while a channel is added or removed: its driver
+ *    announces it and creates or destroys its endpoint under it;
+ * 5. a channel endpoint's cb_lock: a callback may send;
+ * 6. tx_lock;
+ * 7. endpoints_lock, innermost.
+ *
+ * A sender waits for a buffer without tx_lock, for at most
+ * send_timeout_ms: a channel announced from configfs holds chan_lock and
+ * vrpmsg_cfs_lock that long at most.
  */
 
 #include <linux/ctype.h>
@@ -56,9 +74,11 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/poll.h>
 #include <linux/rpmsg.h>
 #include <linux/rpmsg/byteorder.h>
 #include <linux/rpmsg/ns.h>
+#include <linux/rpmsg/virtio.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/vhost_bus.h>
@@ -70,9 +90,6 @@
 #include "rpmsg_internal.h"
 #include "vhost_rpmsg.h"
 
-/* Feature bit of virtio rpmsg: the name service is used. */
-#define VIRTIO_RPMSG_F_NS	0
-
 /* Largest buffer accepted from the driver side, header included. */
 #define VRPMSG_BUF_SIZE		512
 
@@ -82,23 +99,14 @@
 /* Messages handled by one run of rx_work before it yields. */
 #define VRPMSG_RX_BUDGET	64
 
-/**
- * struct vrpmsg_hdr - header of every message, as on the wire
- * @src: source address
- * @dst: destination address
- * @reserved: zero
- * @len: payload length in bytes
- * @flags: zero
- */
-struct vrpmsg_hdr {
-	__le32 src;
-	__le32 dst;
-	__le32 reserved;
-	__le16 len;
-	__le16 flags;
-} __packed;
+#define VRPMSG_MAX_PAYLOAD	(VRPMSG_BUF_SIZE - sizeof(struct rpmsg_hdr))
 
-#define VRPMSG_MAX_PAYLOAD	(VRPMSG_BUF_SIZE - sizeof(struct vrpmsg_hdr))
+/*
+ * Receive work of every device: endpoint callbacks run there and may
+ * block (a reply waits for a buffer of the other side), so not on
+ * system_wq. Unbound, and in sysfs so that a board can choose its CPUs.
+ */
+static struct workqueue_struct *vrpmsg_wq;
 
 static unsigned int send_timeout_ms = 15000;
 static unsigned int max_channels = 64;
@@ -151,6 +159,7 @@ MODULE_PARM_DESC(max_channels,
  * @running: the queues may be used (between start() and stop())
  * @txbuf: the buffer being filled by the sender holding @tx_lock
  * @tx_waiters: senders waiting for a buffer of the driver side
+ * @tx_polled: a poll found no buffer and asked for a kick
  * @tx_kicks: count of kicks of queue 0, to wait for the next one
  * @sendq: where senders wait
  * @rx_work: reads queue 1, and brings the bus online first
@@ -172,6 +181,7 @@ struct vrpmsg {
 	bool running;
 	struct vhost_buf txbuf;
 	unsigned int tx_waiters;
+	bool tx_polled;
 	atomic_t tx_kicks;
 	wait_queue_head_t sendq;
 
@@ -203,6 +213,17 @@ struct vrpmsg_channel {
 static inline struct vrpmsg_channel *to_vch(struct rpmsg_device *rpdev)
 {
 	return container_of(rpdev, struct vrpmsg_channel, rpdev);
+}
+
+/* The wire is little-endian: VIRTIO_F_VERSION_1 is required. */
+static inline u16 vrpmsg16(__rpmsg16 val)
+{
+	return __rpmsg16_to_cpu(true, val);
+}
+
+static inline u32 vrpmsg32(__rpmsg32 val)
+{
+	return __rpmsg32_to_cpu(true, val);
 }
 
 static inline struct device *vrpmsg_dev(const struct vrpmsg *vrp)
@@ -293,7 +314,7 @@ static int vrpmsg_wait_tx_buf(struct vrpmsg *vrp, bool wait)
 								left);
 
 		mutex_lock(&vrp->tx_lock);
-		if (!--vrp->tx_waiters && vrp->running)
+		if (!--vrp->tx_waiters && vrp->running && !vrp->tx_polled)
 			vhost_vq_disable_cb(vrp->txq);
 		if (left < 0) {
 			ret = left;
@@ -320,10 +341,10 @@ static int vrpmsg_send(struct rpmsg_endpoint *ept, u32 src, u32 dst,
 		       const void *data, int len, bool wait)
 {
 	struct vrpmsg *vrp = to_vch(ept->rpdev)->vrp;
-	struct vrpmsg_hdr hdr = {
-		.src = cpu_to_le32(src),
-		.dst = cpu_to_le32(dst),
-		.len = cpu_to_le16(len),
+	struct rpmsg_hdr hdr = {
+		.src = cpu_to_rpmsg32(ept->rpdev, src),
+		.dst = cpu_to_rpmsg32(ept->rpdev, dst),
+		.len = cpu_to_rpmsg16(ept->rpdev, len),
 	};
 	int ret;
 
@@ -399,6 +420,34 @@ static int vrpmsg_ept_trysend_offchannel(struct rpmsg_endpoint *ept, u32 src,
 	return vrpmsg_send(ept, src, dst, data, len, false);
 }
 
+/*
+ * rpmsg_poll(), for rpmsg_char: EPOLLOUT while the driver side has a
+ * buffer for us, EPOLLERR once the device stopped. Without a buffer, ask
+ * for a kick when it adds one, which wakes sendq and so the poller, and
+ * keep asking until a poll sees a buffer.
+ */
+static __poll_t vrpmsg_ept_poll(struct rpmsg_endpoint *ept, struct file *filp,
+				poll_table *wait)
+{
+	struct vrpmsg *vrp = to_vch(ept->rpdev)->vrp;
+	__poll_t mask = 0;
+
+	poll_wait(filp, &vrp->sendq, wait);
+	mutex_lock(&vrp->tx_lock);
+	if (!vrp->running) {
+		mask = EPOLLERR;
+	} else if (!vhost_vq_enable_cb(vrp->txq)) {
+		mask = EPOLLOUT | EPOLLWRNORM;
+		vrp->tx_polled = false;
+		if (!vrp->tx_waiters)
+			vhost_vq_disable_cb(vrp->txq);
+	} else {
+		vrp->tx_polled = true;
+	}
+	mutex_unlock(&vrp->tx_lock);
+	return mask;
+}
+
 static ssize_t vrpmsg_ept_get_mtu(struct rpmsg_endpoint *ept)
 {
 	return VRPMSG_MAX_PAYLOAD;
@@ -435,6 +484,7 @@ static const struct rpmsg_endpoint_ops vrpmsg_ept_ops = {
 	.trysend		= vrpmsg_ept_trysend,
 	.trysendto		= vrpmsg_ept_trysendto,
 	.trysend_offchannel	= vrpmsg_ept_trysend_offchannel,
+	.poll			= vrpmsg_ept_poll,
 	.get_mtu		= vrpmsg_ept_get_mtu,
 };
 
@@ -495,9 +545,14 @@ static int vrpmsg_announce(struct rpmsg_device *rpdev, u32 flags)
 	strscpy_pad(nsm.name, rpdev->id.name, sizeof(nsm.name));
 	nsm.addr = cpu_to_rpmsg32(rpdev, rpdev->ept->addr);
 	nsm.flags = cpu_to_rpmsg32(rpdev, flags);
-	/* A channel going away with the link does not wait for buffers. */
+	/*
+	 * Both wait for a buffer up to send_timeout_ms: a removal that is
+	 * not announced leaves a channel on the other side that no one
+	 * serves. A channel going away with the link does not wait: the
+	 * device stopped, and the other side forgets every channel anyway.
+	 */
 	ret = vrpmsg_send(rpdev->ept, rpdev->ept->addr, RPMSG_NS_ADDR, &nsm,
-			  sizeof(nsm), flags == RPMSG_NS_CREATE);
+			  sizeof(nsm), true);
 	if (ret == -EPIPE && flags == RPMSG_NS_DESTROY)
 		return 0;	/* the other side is gone already */
 	if (ret)
@@ -736,7 +791,7 @@ static bool vrpmsg_rx_one(struct vrpmsg *vrp)
 {
 	struct vhost_buf *buf = &vrp->rxbuf;
 	size_t n = vhost_buf_readable(buf);
-	struct vrpmsg_hdr hdr;
+	struct rpmsg_hdr hdr;
 	unsigned int len = 0;
 	bool good = false;
 
@@ -746,12 +801,12 @@ static bool vrpmsg_rx_one(struct vrpmsg *vrp)
 				     n, sizeof(hdr), VRPMSG_BUF_SIZE);
 	} else if (vhost_buf_pull(buf, &hdr, sizeof(hdr)) != sizeof(hdr)) {
 		dev_warn_ratelimited(vrpmsg_dev(vrp), "unreadable message dropped\n");
-	} else if (le16_to_cpu(hdr.len) > n - sizeof(hdr)) {
+	} else if (vrpmsg16(hdr.len) > n - sizeof(hdr)) {
 		dev_warn_ratelimited(vrpmsg_dev(vrp),
 				     "message dropped: payload length %u in a %zu-byte buffer\n",
-				     le16_to_cpu(hdr.len), n);
+				     vrpmsg16(hdr.len), n);
 	} else {
-		len = le16_to_cpu(hdr.len);
+		len = vrpmsg16(hdr.len);
 		good = vhost_buf_pull(buf, vrp->rxdata, len) == len;
 		if (!good)
 			dev_warn_ratelimited(vrpmsg_dev(vrp),
@@ -762,7 +817,7 @@ static bool vrpmsg_rx_one(struct vrpmsg *vrp)
 		return false;
 	vhost_vq_kick(vrp->rxq);
 	if (good)
-		vrpmsg_deliver(vrp, le32_to_cpu(hdr.src), le32_to_cpu(hdr.dst),
+		vrpmsg_deliver(vrp, vrpmsg32(hdr.src), vrpmsg32(hdr.dst),
 			       vrp->rxdata, len);
 	return true;
 }
@@ -839,7 +894,7 @@ static void vrpmsg_rx_work(struct work_struct *work)
 			if (!--budget) {
 				/* Let others run; come back for the rest. */
 				vhost_buf_release(&vrp->rxbuf);
-				schedule_work(&vrp->rx_work);
+				queue_work(vrpmsg_wq, &vrp->rx_work);
 				return;
 			}
 		}
@@ -864,7 +919,7 @@ static void vrpmsg_rx_kicked(struct vhost_vq *vq)
 {
 	struct vrpmsg *vrp = vq->priv;
 
-	schedule_work(&vrp->rx_work);
+	queue_work(vrpmsg_wq, &vrp->rx_work);
 }
 
 static int vrpmsg_start(struct vhost_device *vdev)
@@ -889,8 +944,9 @@ static int vrpmsg_start(struct vhost_device *vdev)
 	mutex_lock(&vrp->tx_lock);
 	vrp->running = true;
 	vrp->tx_waiters = 0;
+	vrp->tx_polled = false;
 	mutex_unlock(&vrp->tx_lock);
-	schedule_work(&vrp->rx_work);
+	queue_work(vrpmsg_wq, &vrp->rx_work);
 	return 0;
 }
 
@@ -977,12 +1033,21 @@ static int __init vrpmsg_init(void)
 {
 	int ret;
 
+	vrpmsg_wq = alloc_workqueue("vhost_rpmsg", WQ_UNBOUND | WQ_SYSFS, 0);
+	if (!vrpmsg_wq)
+		return -ENOMEM;
 	ret = vrpmsg_cfs_init();
 	if (ret)
-		return ret;
+		goto err_wq;
 	ret = vhost_driver_register(&vrpmsg_driver);
 	if (ret)
-		vrpmsg_cfs_exit();
+		goto err_cfs;
+	return 0;
+
+err_cfs:
+	vrpmsg_cfs_exit();
+err_wq:
+	destroy_workqueue(vrpmsg_wq);
 	return ret;
 }
 module_init(vrpmsg_init);
@@ -991,6 +1056,7 @@ static void __exit vrpmsg_exit(void)
 {
 	vhost_driver_unregister(&vrpmsg_driver);
 	vrpmsg_cfs_exit();
+	destroy_workqueue(vrpmsg_wq);
 }
 module_exit(vrpmsg_exit);
 

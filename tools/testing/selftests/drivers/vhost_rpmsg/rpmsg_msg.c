@@ -37,6 +37,9 @@
  *   raw HEX		send one message of the given bytes
  *   big SIZE		send one message of SIZE bytes: print the errno
  *   trybig SIZE	the same, non-blocking (O_NONBLOCK: rpmsg_trysend())
+ *   pollout N		N times: fill the other side's buffers with
+ *			non-blocking sends, then poll() for POLLOUT (10 s
+ *			at most) and send once more, which must succeed
  *
  * Addresses are numbers or "any". Output is one line of results; the
  * exit status is 0 on success, 1 on a failed check, 2 on bad usage.
@@ -117,6 +120,21 @@ static size_t make_msg(uint32_t seed, uint32_t seq, uint8_t *buf)
 	h.sum = sum ^ seq;
 	memcpy(buf, &h, sizeof(h));
 	return HDR_LEN + len;
+}
+
+/* A message whose length and checksum match its header. */
+static bool self_consistent(const uint8_t *buf, int r)
+{
+	uint32_t sum = 2166136261u;
+	struct msg_hdr h;
+	int i;
+
+	memcpy(&h, buf, sizeof(h));
+	if (h.len != (uint32_t)(r - HDR_LEN))
+		return false;
+	for (i = HDR_LEN; i < r; i++)
+		sum = (sum ^ buf[i]) * 16777619u;
+	return (sum ^ h.seq) == h.sum;
 }
 
 static int read_msg(int fd, uint8_t *buf, size_t size, int timeout_ms)
@@ -217,7 +235,9 @@ static int cmd_recv(int fd, unsigned long n, uint32_t seed, bool lossy,
 		missing += h.seq - next;
 		if ((size_t)r != make_msg(seed, h.seq, want) ||
 		    memcmp(buf, want, r)) {
-			printf("message %u damaged (%d bytes)\n", h.seq, r);
+			printf("message %u damaged (%d bytes, %s)\n", h.seq, r,
+			       self_consistent(buf, r) ?
+			       "intact: of another stream" : "bytes corrupted");
 			return 1;
 		}
 		next = h.seq + 1;
@@ -505,6 +525,43 @@ static int cmd_big(int fd, size_t size)
 	return 0;
 }
 
+/*
+ * A writer that polls: each round sends until EAGAIN, so that the other
+ * side has no buffer left, then waits for POLLOUT and sends again.
+ */
+static int cmd_pollout(int fd, unsigned long n)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	unsigned long round, sent = 0;
+	uint8_t msg[16] = "pollout";
+	int ret;
+
+	if (fcntl(fd, F_SETFL, O_NONBLOCK))
+		return 1;
+	for (round = 0; round < n; round++) {
+		while (write(fd, msg, sizeof(msg)) == sizeof(msg))
+			sent++;
+		if (errno != EAGAIN) {
+			printf("round %lu: send: %s\n", round, strerror(errno));
+			return 1;
+		}
+		ret = poll(&pfd, 1, 10000);
+		if (ret != 1 || !(pfd.revents & POLLOUT)) {
+			printf("round %lu: poll: %d, revents %#x: no POLLOUT in 10 s (%lu sent)\n",
+			       round, ret, ret == 1 ? pfd.revents : 0, sent);
+			return 1;
+		}
+		if (write(fd, msg, sizeof(msg)) != sizeof(msg)) {
+			printf("round %lu: POLLOUT, but send: %s\n", round,
+			       strerror(errno));
+			return 1;
+		}
+		sent++;
+	}
+	printf("%lu rounds: POLLOUT each time, %lu messages sent\n", n, sent);
+	return 0;
+}
+
 static int run(int fd, int argc, char **argv)
 {
 	unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 0) : 0;
@@ -544,6 +601,8 @@ static int run(int fd, int argc, char **argv)
 		return cmd_bench(fd, argc, argv);
 	if (!strcmp(argv[0], "big"))
 		return cmd_big(fd, n);
+	if (!strcmp(argv[0], "pollout"))
+		return cmd_pollout(fd, n);
 	if (!strcmp(argv[0], "trybig")) {
 		if (fcntl(fd, F_SETFL, O_NONBLOCK))
 			return 1;
