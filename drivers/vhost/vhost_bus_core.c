@@ -627,8 +627,11 @@ int __vhost_driver_register(struct vhost_driver *drv, struct module *owner)
 {
 	int ret;
 
-	if (!drv->probe || !drv->start || !drv->stop || !drv->id_table)
+	if (!drv->probe || !drv->start || !drv->stop || !drv->id_table) {
+		pr_err("vhost: client %s refused: probe, start, stop and id_table are mandatory\n",
+		       drv->driver.name ?: "(unnamed)");
 		return -EINVAL;
+	}
 	drv->driver.bus = &vhost_bus_type;
 	drv->driver.owner = owner;
 	ret = driver_register(&drv->driver);
@@ -691,8 +694,11 @@ int vhost_device_init(struct vhost_device *vdev, struct device *parent,
 	if (!ops || !ops->get_driver_features || !ops->set_device_features ||
 	    !ops->get_status || !ops->set_status || !ops->set_config ||
 	    !ops->notify_config || !release ||
-	    !id->device || id->device == VHOST_DEV_ANY_ID)
+	    !id->device || id->device == VHOST_DEV_ANY_ID) {
+		pr_err("vhost: device of %s refused: a mandatory op, release or a device id is missing\n",
+		       parent ? dev_name(parent) : "(no parent)");
 		return -EINVAL;
+	}
 	index = ida_alloc(&vhost_index_ida, GFP_KERNEL);
 	if (index < 0)
 		return index;

@@ -621,6 +621,28 @@ static void init_refuses_bad_arguments(struct kunit *test)
 					  NULL));
 }
 
+static struct vhost_device *never_add(struct vhost_transport *t,
+				      const struct vhost_device_id *id,
+				      const char *client)
+{
+	return ERR_PTR(-ENODEV);
+}
+
+/* A client or a transport without its mandatory ops is refused. */
+static void register_refuses_incomplete(struct kunit *test)
+{
+	struct vhost_driver no_stop = fake_driver;
+	struct vhost_transport no_del = {
+		.name = "kunit-incomplete",
+		.add = never_add,
+	};
+
+	no_stop.driver.name = "vhost_kunit_no_stop";
+	no_stop.stop = NULL;
+	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_driver_register(&no_stop));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vhost_transport_register(&no_del));
+}
+
 /* The driver side of a queue: the virtio core's split ring. */
 #define VQ_NUM		8
 #define VQ_ALIGN	64
@@ -884,6 +906,7 @@ static struct kunit_case vhost_bus_cases[] = {
 	KUNIT_CASE(config_generation_and_bounds),
 	KUNIT_CASE(sysfs_and_release),
 	KUNIT_CASE(init_refuses_bad_arguments),
+	KUNIT_CASE(register_refuses_incomplete),
 	KUNIT_CASE(queue_round_trip),
 	KUNIT_CASE(queue_kick_during_start),
 	KUNIT_CASE(queue_malformed_fails_device),

@@ -304,8 +304,11 @@ int vhost_transport_register(struct vhost_transport *t)
 	struct vhost_cfs_binding *b;
 
 	if (!t->name || !*t->name || strchr(t->name, '/') || !t->add ||
-	    !t->del)
+	    !t->del) {
+		pr_err("vhost: transport %s refused: a name without '/', add and del are mandatory\n",
+		       t->name ?: "(unnamed)");
 		return -EINVAL;
+	}
 
 	new = kzalloc(sizeof(*new), GFP_KERNEL);
 	if (!new)
