@@ -54,8 +54,23 @@
 #include <linux/virtio_ring.h>
 
 static unsigned int cmd_timeout_ms = 2000;
-module_param(cmd_timeout_ms, uint, 0644);
-MODULE_PARM_DESC(cmd_timeout_ms, "how long to wait for the device to answer a command, in ms (default 2000)");
+
+static int vpe_timeout_set(const char *val, const struct kernel_param *kp)
+{
+	int ret = param_set_uint_minmax(val, kp, 1, 600000);
+
+	if (ret)
+		pr_err("virtio_pci_epf: cmd_timeout_ms must be between 1 and 600000\n");
+	return ret;
+}
+
+static const struct kernel_param_ops vpe_timeout_ops = {
+	.set = vpe_timeout_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(cmd_timeout_ms, &vpe_timeout_ops, &cmd_timeout_ms, 0644);
+MODULE_PARM_DESC(cmd_timeout_ms, "how long to wait for the device to answer a command, in ms (1-600000, default 2000)");
 
 struct vpe_vq {
 	struct virtqueue *vq;
