@@ -31,6 +31,8 @@
 #define VTC_CONFIG_LEN		16
 #define VTC_F_ECHO		3
 #define VTC_ECHO_MAX		PAGE_SIZE
+/* Buffers echoed per run of the work before it yields, as vhost_rng. */
+#define VTC_ECHO_BUDGET		64
 
 struct vtc {
 	struct vhost_vq *vq;
@@ -66,6 +68,7 @@ static const struct file_operations vtc_config_fops = {
 static void vtc_echo_work(struct work_struct *work)
 {
 	struct vtc *vtc = container_of(work, struct vtc, work);
+	unsigned int budget = VTC_ECHO_BUDGET;
 	ssize_t n;
 	int ret, i;
 
@@ -81,6 +84,12 @@ static void vtc_echo_work(struct work_struct *work)
 				return;
 			}
 			vhost_buf_release(&vtc->buf);
+			if (!--budget) {
+				/* Let others run; come back for the rest. */
+				vhost_vq_kick(vtc->vq);
+				schedule_work(&vtc->work);
+				return;
+			}
 		}
 		vhost_vq_kick(vtc->vq);
 		if (ret < 0)

@@ -21,6 +21,19 @@
 /* Bytes of randomness per chunk pushed into a buffer. */
 #define VHOST_RNG_CHUNK	64
 
+/*
+ * Buffers served per run of the work before it yields: a driver side that
+ * keeps making buffers available must not hold the worker, nor a stop()
+ * waiting for the work, for as long as it likes.
+ */
+#define VHOST_RNG_BUDGET	64
+
+/*
+ * Bytes filled in one buffer at most: virtio-rng lets the device fill
+ * less than the buffer, and a huge buffer must not make a long pass.
+ */
+#define VHOST_RNG_MAX_FILL	PAGE_SIZE
+
 struct vhost_rng {
 	struct vhost_device *vdev;
 	struct vhost_vq *vq;
@@ -31,6 +44,7 @@ struct vhost_rng {
 static void vhost_rng_work(struct work_struct *work)
 {
 	struct vhost_rng *rng = container_of(work, struct vhost_rng, work);
+	unsigned int budget = VHOST_RNG_BUDGET;
 	u8 chunk[VHOST_RNG_CHUNK];
 	bool served = false;
 	int ret;
@@ -38,7 +52,8 @@ static void vhost_rng_work(struct work_struct *work)
 	do {
 		vhost_vq_disable_cb(rng->vq);
 		while ((ret = vhost_vq_get_buf(rng->vq, &rng->buf)) > 0) {
-			size_t room = vhost_buf_writable(&rng->buf);
+			size_t room = min_t(size_t, vhost_buf_writable(&rng->buf),
+					    VHOST_RNG_MAX_FILL);
 
 			while (room) {
 				size_t n = min(room, sizeof(chunk));
@@ -51,6 +66,13 @@ static void vhost_rng_work(struct work_struct *work)
 			if (vhost_vq_put_buf(rng->vq, &rng->buf))
 				break;
 			served = true;
+			if (!--budget) {
+				/* Let others run; come back for the rest. */
+				vhost_buf_release(&rng->buf);
+				vhost_vq_kick(rng->vq);
+				schedule_work(&rng->work);
+				return;
+			}
 		}
 		vhost_buf_release(&rng->buf);
 		if (ret < 0)

@@ -10,7 +10,8 @@
  * endpoint must answer EINVAL where the table says so, set
  * DEVICE_NEEDS_RESET, and keep working after a reset.
  *
- * Usage: hostile_rc [--hold SECONDS | --trickle MS COUNT] [BDF]
+ * Usage: hostile_rc [--hold SECONDS | --trickle MS COUNT | --flood SECONDS]
+ *                   [BDF]
  *
  * BDF is the function on the root complex (1234:5600 in the rig); without
  * it, the first such function with no driver bound is used. No driver may
@@ -35,6 +36,18 @@
  * reader, for several endpoint senders waiting at once: whether they were
  * served is theirs to say.
  *
+ * With --flood (vhost_rng only), no case runs either: from DRIVER_OK, with
+ * VIRTIO_RING_F_EVENT_IDX negotiated, queue 0 is kept full: FLOOD_RING
+ * writable buffers, each given again as soon as the device used it, with
+ * a notification every time, whatever the device's avail_event says. The
+ * flood ends after SECONDS, or once the device stops: STATUS without
+ * DRIVER_OK or with DEVICE_NEEDS_RESET (a reset, the client unbound or
+ * removed on the endpoint), or no buffer used for WAIT_MS. How many
+ * buffers were used and why the flood ended is printed; the exit status
+ * is 0 whatever ended it. A peer that never lets the queue run dry, for
+ * the endpoint to stop the client under: its work must not serve for as
+ * long as buffers come.
+ *
  * Output is KTAP; the exit status is 0 if every case passed, 1 otherwise,
  * 4 (skip) if there is no function to test.
  */
@@ -44,6 +57,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -150,7 +164,19 @@ static const char *skip_reason;
  * of them for MSI) has one left for the buffers.
  */
 static bool compact_rings;
+/*
+ * --flood: for how long, in seconds. Queue 0 has FLOOD_RING descriptors,
+ * its three parts in the PG_IDLE page (a page of 4 KiB or more), and the
+ * buffers are in the PG_TRICKLE page: two windows on the endpoint, as for
+ * --trickle.
+ */
+static unsigned int flood_s;
+#define FLOOD_RING		128
+#define FLOOD_AVAIL		0x800
+#define FLOOD_USED		0xa00
 static size_t page_size;
+
+#define USAGE	"[--hold SECONDS | --trickle MS COUNT | --flood SECONDS] [BDF]"
 
 /* A KTAP diagnostic line. */
 #define diag(fmt, ...)	printf("# " fmt "\n", ##__VA_ARGS__)
@@ -673,6 +699,111 @@ out:
 }
 
 /*
+ * --flood: keep queue 0 of vhost_rng (as running_queue() set it up) full
+ * for up to @seconds: every buffer the device uses is given again at once,
+ * and the device notified. DEVICE_ID 0 does not end the flood: the
+ * endpoint clears it before it stops the client, and the flood goes on
+ * until the client stopped using buffers.
+ */
+static bool run_flood(unsigned int seconds)
+{
+	struct ring_desc *desc = (struct ring_desc *)pages[PG_IDLE];
+	struct ring_avail *avail =
+		(struct ring_avail *)(pages[PG_IDLE] + FLOOD_AVAIL);
+	struct ring_used *used =
+		(struct ring_used *)(pages[PG_IDLE] + FLOOD_USED);
+	unsigned int i, nbufs = page_size / BUF_LEN, kicks = 0, batch = 0;
+	uint64_t start = now_ms(), progress = start, gone = 0, t;
+	unsigned long long total = 0;
+	uint16_t idx, seen = 0, u;
+	char why[96];
+	uint32_t st, id = 0;
+	bool ok = true;
+
+	for (i = 0; i < FLOOD_RING; i++) {
+		desc[i].addr = htole64(pages_pa[PG_TRICKLE] +
+				       (i % nbufs) * BUF_LEN);
+		desc[i].len = htole32(BUF_LEN);
+		desc[i].flags = htole16(DESC_F_WRITE);
+		desc[i].next = 0;
+		avail->ring[i] = htole16(i);
+	}
+	idx = FLOOD_RING;
+	__sync_synchronize();	/* the descriptors and entries before the index */
+	STORE(&avail->idx, htole16(idx));
+	notify();
+	kicks++;
+	diag("flood: %u buffers of %d bytes on queue 0, each given again once used, for up to %u s",
+	     FLOOD_RING, BUF_LEN, seconds);
+	for (;;) {
+		t = now_ms();
+		st = rd(VIRTIO_PCI_EPF_STATUS);
+		if (!gone && !rd(VIRTIO_PCI_EPF_DEVICE_ID)) {
+			gone = t;
+			diag("flood: DEVICE_ID 0 after %llu ms, %llu buffers used: flooding on",
+			     (unsigned long long)(t - start), total);
+		}
+		u = le16toh(LOAD(&used->idx));
+		if (u != seen) {
+			__sync_synchronize();	/* the index before the entries */
+			if ((uint16_t)(u - seen) > FLOOD_RING) {
+				snprintf(why, sizeof(why),
+					 "used idx %u after %u: more than the ring",
+					 u, seen);
+				ok = false;
+				break;
+			}
+			if ((uint16_t)(u - seen) > batch)
+				batch = (uint16_t)(u - seen);
+			for (; seen != u; seen++, idx++, total++) {
+				id = le32toh(used->ring[seen % FLOOD_RING].id);
+				if (id >= FLOOD_RING)
+					break;
+				avail->ring[idx % FLOOD_RING] = htole16(id);
+			}
+			if (seen != u) {
+				snprintf(why, sizeof(why),
+					 "used id %u on a ring of %d", id,
+					 FLOOD_RING);
+				ok = false;
+				break;
+			}
+			__sync_synchronize();	/* the entries before the index */
+			STORE(&avail->idx, htole16(idx));
+			notify();
+			kicks++;
+			progress = t;
+		}
+		if (!(st & S_DRIVER_OK) || (st & S_NEEDS_RESET)) {
+			snprintf(why, sizeof(why),
+				 "STATUS %#x: the device was reset or failed",
+				 st);
+			break;
+		}
+		if (t - progress > WAIT_MS) {
+			snprintf(why, sizeof(why),
+				 "no buffer used for %d ms (STATUS %#x)",
+				 WAIT_MS, st);
+			break;
+		}
+		if (t - start >= seconds * 1000ULL) {
+			snprintf(why, sizeof(why), "%u s passed", seconds);
+			break;
+		}
+		/* Never off the CPU for long: the device may use more. */
+		if (u == seen)
+			sched_yield();
+	}
+	diag("flood: %llu buffers used in %llu ms, at most %u between two looks, %u notifications",
+	     total, (unsigned long long)(t - start), batch, kicks);
+	if (gone)
+		diag("flood: %llu ms from DEVICE_ID 0 to the end",
+		     (unsigned long long)(t - gone));
+	diag("flood ended: %s", why);
+	return ok;
+}
+
+/*
  * Prelude, queue 0 set up in our (cleared) pages and enabled, DRIVER_OK:
  * the client runs, with nothing available yet.
  */
@@ -700,7 +831,11 @@ static bool running_queue(void)
 			    0, 0))
 			return false;
 	}
-	if (compact_rings)
+	if (flood_s)
+		queue_setup(FLOOD_RING, pages_pa[PG_IDLE],
+			    pages_pa[PG_IDLE] + FLOOD_AVAIL,
+			    pages_pa[PG_IDLE] + FLOOD_USED);
+	else if (compact_rings)
 		queue_setup(RING_SIZE, pages_pa[PG_IDLE] + 0x200,
 			    pages_pa[PG_IDLE] + 0x600, pages_pa[PG_IDLE] + 0xa00);
 	else
@@ -1313,10 +1448,13 @@ int main(int argc, char **argv)
 		trickle_n = strtoul(argv[3], NULL, 0);
 		argc -= 3;
 		argv += 3;
+	} else if (argc > 2 && !strcmp(argv[1], "--flood")) {
+		flood_s = strtoul(argv[2], NULL, 0);
+		argc -= 2;
+		argv += 2;
 	}
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
-		return bail_out("usage: %s [--hold SECONDS | --trickle MS COUNT] [BDF]",
-				argv[0]);
+		return bail_out("usage: %s " USAGE, argv[0]);
 	if (argc == 2) {
 		snprintf(bdf, sizeof(bdf), "%s", argv[1]);
 	} else if (!find_function(bdf, sizeof(bdf))) {
@@ -1378,6 +1516,15 @@ int main(int argc, char **argv)
 		return bail_out("--trickle is for vhost_rpmsg (device %u)",
 				VIRTIO_ID_RPMSG);
 	}
+	if (flood_s) {
+		if (device != VIRTIO_ID_RNG)
+			return bail_out("--flood is for vhost_rng (device %u)",
+					VIRTIO_ID_RNG);
+		if (page_size < 4096)
+			return bail_out("--flood needs pages of 4 KiB or more");
+		extra_features |= BIT_ULL(VIRTIO_RING_F_EVENT_IDX);
+		hold = 1;
+	}
 	if (trickle_n) {
 		hold = 1;
 		compact_rings = true;
@@ -1404,7 +1551,12 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (trickle_n) {
+	if (flood_s) {
+		if (running_queue() && run_flood(flood_s))
+			passed++;
+		else
+			failed++;
+	} else if (trickle_n) {
 		if (running_queue() && trickle(trickle_ms, trickle_n))
 			passed++;
 		else
@@ -1419,8 +1571,16 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* Leave the endpoint as a driver would find it. */
-	clean = reset();
+	/*
+	 * Leave the endpoint as a driver would find it; a flood may end with
+	 * the client gone, and no device to reset.
+	 */
+	if (flood_s && !rd(VIRTIO_PCI_EPF_DEVICE_ID)) {
+		diag("DEVICE_ID 0: no device left to reset");
+		clean = true;
+	} else {
+		clean = reset();
+	}
 	if (!clean)
 		diag("final reset failed: the endpoint is left as it is");
 	diag("Totals: pass:%d fail:%d xfail:0 xpass:0 skip:%d error:0",
