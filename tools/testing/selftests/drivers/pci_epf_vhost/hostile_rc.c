@@ -34,7 +34,8 @@
  * of the 8 descriptors to be free, and after WAIT_MS with all of them
  * held the trickle ends (the endpoint has nothing more to send). A slow
  * reader, for several endpoint senders waiting at once: whether they were
- * served is theirs to say.
+ * served is theirs to say. It also counts the name service announcements
+ * (of channel creations and removals) it received.
  *
  * With --flood (vhost_rng only), no case runs either: from DRIVER_OK, with
  * VIRTIO_RING_F_EVENT_IDX negotiated, queue 0 is kept full: FLOOD_RING
@@ -644,6 +645,31 @@ static void notify(void)
 }
 
 #define TRICKLE_BUF		512
+#define RPMSG_NS_ADDR		53
+#define RPMSG_NS_MSG_LEN	40	/* name[32], addr, flags */
+
+/* Name service announcements the endpoint wrote into our buffers. */
+static unsigned int ns_created, ns_destroyed;
+
+/* Message @i of the trickle, written by the endpoint into its buffer. */
+static void trickle_note(unsigned int i, unsigned int n)
+{
+	const uint8_t *b = pages[PG_TRICKLE] + (i % n) * TRICKLE_BUF;
+	uint32_t dst, flags;
+	uint16_t len;
+
+	memcpy(&dst, b + 4, 4);
+	memcpy(&len, b + 12, 2);
+	if (le32toh(dst) != RPMSG_NS_ADDR ||
+	    le16toh(len) != RPMSG_NS_MSG_LEN)
+		return;
+	memcpy(&flags, b + 16 + 36, 4);
+	if (le32toh(flags))
+		ns_destroyed++;
+	else
+		ns_created++;
+}
+
 /*
  * --trickle: queue 0 of vhost_rpmsg (desc, avail and used in the
  * PG_IDLE page, as running_queue() set it up) gets one buffer every @ms,
@@ -676,6 +702,9 @@ static bool trickle(unsigned int ms, unsigned int count)
 			}
 			sleep_ms(1);
 		}
+		/* It was used in order: read what it holds before reuse. */
+		if (i >= n)
+			trickle_note(i - n, n);
 		desc[d].addr = htole64(pages_pa[PG_TRICKLE] + d * TRICKLE_BUF);
 		desc[d].len = htole32(TRICKLE_BUF);
 		desc[d].flags = htole16(DESC_F_WRITE);
@@ -693,8 +722,13 @@ static bool trickle(unsigned int ms, unsigned int count)
 	}
 out:
 	done = le16toh(LOAD(&used->idx));
+	__sync_synchronize();	/* the index before the buffers */
+	for (i = count > n ? count - n : 0; i < done; i++)
+		trickle_note(i, n);
 	diag("slow reader: %u buffers given, %u notifications, %u used", count,
 	     kicks, done);
+	diag("slow reader: name service: %u creations, %u removals announced",
+	     ns_created, ns_destroyed);
 	return true;
 }
 
