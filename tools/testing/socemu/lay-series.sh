@@ -47,12 +47,13 @@ while read -r f; do
 	mkdir -p "$STAGE/$(dirname "$f")"
 	cp -p "$f" "$STAGE/$f"
 done
-# The series' menu.
-cp Kconfig "$STAGE/Kconfig.vhost-soc"
-
-# 2. Small patches to upstream files, applied to pristine copies.
-while read -r p; do
-	case "$p" in ''|'#'*) continue ;; esac
+# 2. The series' changes to upstream files, applied to pristine copies
+#    in series order.  An indented line names a new file that the patch
+#    above it adds (step 1 laid it); a patch that only adds files has no
+#    diff to apply.
+while IFS= read -r p; do
+	case "$p" in ''|'#'*|[[:space:]]*) continue ;; esac
+	grep -q '^+++ b/' "patches/$p" || continue
 	sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "patches/$p" | while read -r f; do
 		if [ ! -e "$STAGE/$f" ]; then
 			mkdir -p "$STAGE/$(dirname "$f")"
@@ -66,12 +67,7 @@ while read -r p; do
 	fi
 done < patches/series
 
-# 3. The MAINTAINERS entries, inserted in alphabetical order.
-cp -p "$CACHE/pristine/MAINTAINERS" "$STAGE/MAINTAINERS"
-python3 "$REPO/tools/testing/socemu/insert-maintainers.py" \
-	"$STAGE/MAINTAINERS" MAINTAINERS
-
-# 4. Copy what changed; restore what the series no longer carries.
+# 3. Copy what changed; restore what the series no longer carries.
 cd "$STAGE"
 find . -type f | sed 's|^\./||' | sort > "$CACHE/manifest.new"
 while read -r f; do
