@@ -10,8 +10,8 @@
  * endpoint must answer EINVAL where the table says so, set
  * DEVICE_NEEDS_RESET, and keep working after a reset.
  *
- * Usage: hostile_rc [--hold SECONDS | --trickle MS COUNT | --flood SECONDS]
- *                   [BDF]
+ * Usage: hostile_rc [--hold SECONDS | --trickle MS COUNT |
+ *                    --flood SECONDS [--bytes N]] [BDF]
  *
  * BDF is the function on the root complex (1234:5600 in the rig); without
  * it, the first such function with no driver bound is used. No driver may
@@ -47,7 +47,10 @@
  * buffers were used and why the flood ended is printed; the exit status
  * is 0 whatever ended it. A peer that never lets the queue run dry, for
  * the endpoint to stop the client under: its work must not serve for as
- * long as buffers come.
+ * long as buffers come. The buffers are of 64 bytes, or of N (at most a
+ * page) with --bytes: larger ones take the device longer to fill, so that
+ * the ring stays full through a pause of the flooder (its CPU taken away
+ * for a while, as a busy host does to a VM).
  *
  * Output is KTAP; the exit status is 0 if every case passed, 1 otherwise,
  * 4 (skip) if there is no function to test.
@@ -172,12 +175,13 @@ static bool compact_rings;
  * --trickle.
  */
 static unsigned int flood_s;
+static unsigned int flood_len = BUF_LEN;	/* --bytes */
 #define FLOOD_RING		128
 #define FLOOD_AVAIL		0x800
 #define FLOOD_USED		0xa00
 static size_t page_size;
 
-#define USAGE	"[--hold SECONDS | --trickle MS COUNT | --flood SECONDS] [BDF]"
+#define USAGE	"[--hold SECONDS | --trickle MS COUNT | --flood SECONDS [--bytes N]] [BDF]"
 
 /* A KTAP diagnostic line. */
 #define diag(fmt, ...)	printf("# " fmt "\n", ##__VA_ARGS__)
@@ -746,7 +750,7 @@ static bool run_flood(unsigned int seconds)
 		(struct ring_avail *)(pages[PG_IDLE] + FLOOD_AVAIL);
 	struct ring_used *used =
 		(struct ring_used *)(pages[PG_IDLE] + FLOOD_USED);
-	unsigned int i, nbufs = page_size / BUF_LEN, kicks = 0, batch = 0;
+	unsigned int i, nbufs = page_size / flood_len, kicks = 0, batch = 0;
 	uint64_t start = now_ms(), progress = start, gone = 0, t;
 	unsigned long long total = 0;
 	uint16_t idx, seen = 0, u;
@@ -756,8 +760,8 @@ static bool run_flood(unsigned int seconds)
 
 	for (i = 0; i < FLOOD_RING; i++) {
 		desc[i].addr = htole64(pages_pa[PG_TRICKLE] +
-				       (i % nbufs) * BUF_LEN);
-		desc[i].len = htole32(BUF_LEN);
+				       (i % nbufs) * flood_len);
+		desc[i].len = htole32(flood_len);
 		desc[i].flags = htole16(DESC_F_WRITE);
 		desc[i].next = 0;
 		avail->ring[i] = htole16(i);
@@ -767,8 +771,8 @@ static bool run_flood(unsigned int seconds)
 	STORE(&avail->idx, htole16(idx));
 	notify();
 	kicks++;
-	diag("flood: %u buffers of %d bytes on queue 0, each given again once used, for up to %u s",
-	     FLOOD_RING, BUF_LEN, seconds);
+	diag("flood: %u buffers of %u bytes on queue 0, each given again once used, for up to %u s",
+	     FLOOD_RING, flood_len, seconds);
 	for (;;) {
 		t = now_ms();
 		st = rd(VIRTIO_PCI_EPF_STATUS);
@@ -1486,6 +1490,11 @@ int main(int argc, char **argv)
 		flood_s = strtoul(argv[2], NULL, 0);
 		argc -= 2;
 		argv += 2;
+		if (argc > 2 && !strcmp(argv[1], "--bytes")) {
+			flood_len = strtoul(argv[2], NULL, 0);
+			argc -= 2;
+			argv += 2;
+		}
 	}
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
 		return bail_out("usage: %s " USAGE, argv[0]);
@@ -1556,6 +1565,8 @@ int main(int argc, char **argv)
 					VIRTIO_ID_RNG);
 		if (page_size < 4096)
 			return bail_out("--flood needs pages of 4 KiB or more");
+		if (!flood_len || flood_len > page_size)
+			return bail_out("--bytes: 1 to %zu", page_size);
 		extra_features |= BIT_ULL(VIRTIO_RING_F_EVENT_IDX);
 		hold = 1;
 	}

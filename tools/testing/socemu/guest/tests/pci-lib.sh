@@ -249,6 +249,11 @@ running()
 VEPF_VENDOR=0x1234
 VEPF_DEVICE=0x5600
 VHOST_CFS=/sys/kernel/config/vhost
+# A subsystem ID (configfs subsys_id, with vendor VEPF_VENDOR) that a test
+# gives its function, so that the root complex of two VMs tells it from
+# the function of the test before, which may not have gone yet; empty for
+# none (0).
+VEPF_SUBSYS=
 
 # The endpoint end of a vhost function carrying the client $1 (driver.id):
 # the controller, the function bound to it, the client bound to the
@@ -263,6 +268,9 @@ ep_start_vhost_function()
 	mkdir $CFS/functions/pci_epf_vhost/func1 &&
 	echo $VEPF_VENDOR > $CFS/functions/pci_epf_vhost/func1/vendorid &&
 	echo $VEPF_DEVICE > $CFS/functions/pci_epf_vhost/func1/deviceid &&
+	{ [ -z "$VEPF_SUBSYS" ] ||
+	  { echo $VEPF_VENDOR > $CFS/functions/pci_epf_vhost/func1/subsys_vendor_id &&
+	    echo $VEPF_SUBSYS > $CFS/functions/pci_epf_vhost/func1/subsys_id; }; } &&
 	ln -s $CFS/functions/pci_epf_vhost/func1 $CFS/controllers/$EPC/ &&
 	wait_for 10 test -d $VHOST_CFS/transports/pci_epf_vhost.0 &&
 	ln -s $VHOST_CFS/clients/$client $VHOST_CFS/transports/pci_epf_vhost.0/ &&
