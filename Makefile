@@ -11,6 +11,7 @@
 #   make lint        checkpatch --strict, sparse, W=1, kernel-doc
 #   make test        the QEMU tests only (ONLY=boot-name to pick boots)
 #   make host-test   the host tests: vringh MMIO harness, 60 s of fuzzing
+#   make series      the series as patches with a cover letter, in SERIES_OUT
 #   make fuzz        the vringh MMIO fuzzer for 10 minutes
 #
 # The kernel tree and builds live in $(VHOST_SOC_CACHE), outside the
@@ -20,6 +21,7 @@ RIG		:= tools/testing/socemu
 VHOST_SOC_CACHE	?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/vhost-soc
 export VHOST_SOC_CACHE
 LOGS		?= $(CURDIR)/logs
+SERIES_OUT	?= $(CURDIR)/series-out
 HOSTBIN		:= $(VHOST_SOC_CACHE)/host-bin
 HOSTCFLAGS	:= -O2 -g -Wall -Wextra -Werror -std=gnu11
 # Stretches every time limit, the host's and the guests' (slow machines).
@@ -27,7 +29,7 @@ TIMEOUT_SCALE	?= 1
 VSOC		:= python3 $(RIG)/vsoc.py --logs $(LOGS) --timeout-scale $(TIMEOUT_SCALE)
 
 .PHONY: all setup kernel bench-kernel bench host lint test host-test fuzz \
-	check demo clean
+	check demo series clean
 
 all: kernel
 
@@ -43,7 +45,8 @@ $(HOSTBIN)/ivshmem-server: $(RIG)/ivshmem-server.c
 # One run at a time per cache: a second "make check" on the machine waits
 # for the first instead of rebuilding the kernel under its VMs.  The goals
 # that use the cache run again, inside make, under the cache's lock.
-LOCKED_GOALS	:= kernel bench-kernel bench lint test host-test fuzz check demo
+LOCKED_GOALS	:= kernel bench-kernel bench lint test host-test fuzz check demo \
+		   series
 
 ifneq ($(VHOST_SOC_LOCKED),1)
 
@@ -90,6 +93,13 @@ check: kernel
 
 demo: kernel
 	@$(VSOC) demo
+
+# Written from patches/ and the repository's files, signed by your git
+# identity; "make lint" (and so "make check") also applies them with git
+# am to the pristine tree and builds each one.
+series: setup
+	@$(RIG)/lay-series.sh
+	@python3 $(RIG)/series.py write $(SERIES_OUT)
 
 endif
 

@@ -50,7 +50,9 @@ for f in "${FRAGS[@]}"; do
 		case "$line" in
 		CONFIG_*=*)
 			grep -qxF "$line" "$OUT/.config" || {
-				echo "build-kernel: $line did not stick ($(grep "^${line%%=*}=" "$OUT/.config" || echo unset))" >&2
+				got=$(grep "^${line%%=*}=" "$OUT/.config" ||
+				      echo unset)
+				echo "build-kernel: $line did not stick ($got)" >&2
 				bad=1
 			}
 			;;

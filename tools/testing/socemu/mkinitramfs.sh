@@ -29,6 +29,9 @@ install -m 755 "$HERE/guest/run-test" "$ROOT/usr/share/vsoc/run-test"
 install -m 644 "$HERE/guest/mdev.conf" "$ROOT/etc/mdev.conf"
 if [ -d "$HERE/guest/tests" ]; then
 	cp -a "$HERE/guest/tests/." "$ROOT/usr/share/vsoc/tests/"
+	# Kept without execute permission in the repository (checkpatch
+	# wants none on files without a script extension).
+	chmod +x "$ROOT"/usr/share/vsoc/tests/*
 fi
 # The series' kselftests, in the layout of tools/testing/selftests, with
 # the upstream KTAP helpers they source.

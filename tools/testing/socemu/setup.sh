@@ -8,7 +8,7 @@ set -euo pipefail
 PKGS=(
 	linux-source-6.12 build-essential flex bison bc libelf-dev libssl-dev
 	cpio kmod dwarves rsync xz-utils python3 perl sparse
-	qemu-system-x86 busybox-static clang libclang-rt-14-dev
+	qemu-system-x86 busybox-static clang libclang-rt-14-dev git python3-ply python3-git
 )
 
 missing=()

@@ -375,7 +375,8 @@ ep_rc_gen_above()
 # down.
 ep_down_after_gen()
 {
-	[ -n "$2" ] && log_lines_since "$1" | awk -v up="pcie-socemu-ep: link up (root complex generation $2)" '
+	up="pcie-socemu-ep: link up (root complex generation $2)"
+	[ -n "$2" ] && log_lines_since "$1" | awk -v up="$up" '
 		index($0, up) { seen = 1; downs = 0 }
 		seen && /pcie-socemu-ep: link down/ { downs++ }
 		END { exit !(seen && downs) }'
