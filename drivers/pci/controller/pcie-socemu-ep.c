@@ -36,8 +36,8 @@
  * complex RAM: bus address A is at alias base + A. QEMU has no programmable
  * translation, so the CPU address of a window cannot be moved to the bus
  * address it maps; the CPU's page tables do the translation instead. The
- * controller maps outbound memory with the mem_map() operation (patch 0026
- * of the series lets a controller do so) the way the profile's silicon
+ * controller maps outbound memory with the mem_map() operation (which the
+ * series lets a controller provide) the way the profile's silicon
  * would: it takes one of the profile's windows (none free: -ENOMEM), makes
  * the window the controller would program for the range (aligned to its
  * granule, or the naturally aligned power of two that holds it, no larger
