@@ -178,29 +178,23 @@ static const struct vhost_device_id vtc_ids[] = {
 };
 MODULE_DEVICE_TABLE(vhost, vtc_ids);
 
-static struct vhost_driver vtc_driver = {
-	.driver.name = "vhost_test_client",
-	.id_table = vtc_ids,
-	.probe = vtc_probe,
-	.remove = vtc_remove,
-	.validate_features = vtc_validate_features,
-	.start = vtc_start,
-	.stop = vtc_stop,
-};
+#define VTC_DRIVER(_name) {			\
+	.driver.name = _name,			\
+	.id_table = vtc_ids,			\
+	.probe = vtc_probe,			\
+	.remove = vtc_remove,			\
+	.validate_features = vtc_validate_features, \
+	.start = vtc_start,			\
+	.stop = vtc_stop,			\
+}
+
+static struct vhost_driver vtc_driver = VTC_DRIVER("vhost_test_client");
 
 /*
  * The same client under another name, matching the same devices: a
  * configfs link to one of the two must bind that one.
  */
-static struct vhost_driver vtc_twin_driver = {
-	.driver.name = "vhost_test_twin",
-	.id_table = vtc_ids,
-	.probe = vtc_probe,
-	.remove = vtc_remove,
-	.validate_features = vtc_validate_features,
-	.start = vtc_start,
-	.stop = vtc_stop,
-};
+static struct vhost_driver vtc_twin_driver = VTC_DRIVER("vhost_test_twin");
 
 static int __init vtc_init(void)
 {

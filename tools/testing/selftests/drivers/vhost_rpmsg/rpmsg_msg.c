@@ -89,13 +89,22 @@ static uint32_t rnd(uint64_t *s)
 	return *s >> 32;
 }
 
+/* The checksum of a payload (FNV-1a). */
+static uint32_t payload_sum(const uint8_t *p, size_t len)
+{
+	uint32_t sum = 2166136261u;
+
+	while (len--)
+		sum = (sum ^ *p++) * 16777619u;
+	return sum;
+}
+
 /* Message @seq of stream @seed: its length and payload. */
 static size_t make_msg(uint32_t seed, uint32_t seq, uint8_t *buf)
 {
 	uint64_t s = ((uint64_t)seed << 32 | seq) * 0x9e3779b97f4a7c15ull | 1;
 	struct msg_hdr h;
 	size_t len, i;
-	uint32_t sum = 2166136261u;
 
 	/* Mixed sizes: mostly small, some at the limit. */
 	switch (rnd(&s) % 4) {
@@ -111,13 +120,11 @@ static size_t make_msg(uint32_t seed, uint32_t seq, uint8_t *buf)
 	default:
 		len = rnd(&s) % (MAX_MSG - HDR_LEN + 1);
 	}
-	for (i = 0; i < len; i++) {
+	for (i = 0; i < len; i++)
 		buf[HDR_LEN + i] = rnd(&s);
-		sum = (sum ^ buf[HDR_LEN + i]) * 16777619u;
-	}
 	h.seq = seq;
 	h.len = len;
-	h.sum = sum ^ seq;
+	h.sum = payload_sum(buf + HDR_LEN, len) ^ seq;
 	memcpy(buf, &h, sizeof(h));
 	return HDR_LEN + len;
 }
@@ -125,16 +132,11 @@ static size_t make_msg(uint32_t seed, uint32_t seq, uint8_t *buf)
 /* A message whose length and checksum match its header. */
 static bool self_consistent(const uint8_t *buf, int r)
 {
-	uint32_t sum = 2166136261u;
 	struct msg_hdr h;
-	int i;
 
 	memcpy(&h, buf, sizeof(h));
-	if (h.len != (uint32_t)(r - HDR_LEN))
-		return false;
-	for (i = HDR_LEN; i < r; i++)
-		sum = (sum ^ buf[i]) * 16777619u;
-	return (sum ^ h.seq) == h.sum;
+	return h.len == (uint32_t)(r - HDR_LEN) &&
+	       (payload_sum(buf + HDR_LEN, h.len) ^ h.seq) == h.sum;
 }
 
 static int read_msg(int fd, uint8_t *buf, size_t size, int timeout_ms)
