@@ -51,13 +51,23 @@ CP_OK=$CACHE/checkpatch-ok
 CP_TOOL=$(cat "$SRC/scripts/checkpatch.pl" "$SRC/scripts/spelling.txt" \
 	"$SRC/scripts/const_structs.checkpatch" | sha256sum | cut -c1-64)
 
-# checkpatch_cached FILE ARGS...: checkpatch ARGS on FILE, in the tree.
+# checkpatch_cached TREE FILE ARGS...: checkpatch ARGS on FILE, run in
+# TREE (with Debian's python, whose python3-ply and python3-git spdxcheck
+# needs in a git tree).  The key leaves out the lines that match
+# $CP_VOLATILE, if set: those that change on every run without changing
+# what checkpatch judges.
 checkpatch_cached() {
-	local f=$1 key
-	shift
-	key=$( { echo "$CP_TOOL $* $f"; cat "$f"; } | sha256sum | cut -c1-64)
+	local tree=$1 f=$2 key
+	shift 2
+	key=$( { echo "$CP_TOOL $* $f"
+		 if [ -n "${CP_VOLATILE:-}" ]; then
+			 grep -v "$CP_VOLATILE" "$f"
+		 else
+			 cat "$f"
+		 fi; } | sha256sum | cut -c1-64)
 	[ -e "$CP_OK/$key" ] && return 0
-	(cd "$SRC" && scripts/checkpatch.pl "$@" "$f") || return 1
+	(cd "$tree" && PATH=/usr/bin:$PATH scripts/checkpatch.pl "$@" "$f") ||
+		return 1
 	mkdir -p "$CP_OK"
 	touch "$CP_OK/$key"
 }
@@ -65,8 +75,8 @@ checkpatch_cached() {
 checkpatch_files() {
 	local rc=0 f
 	for f in "$@"; do
-		(cd "$SRC" && checkpatch_cached "$f" --strict --no-summary \
-			--terse --show-types -f) || rc=1
+		(cd "$SRC" && checkpatch_cached "$SRC" "$f" --strict \
+			--no-summary --terse --show-types -f) || rc=1
 	done
 	return $rc
 }
@@ -88,21 +98,13 @@ series_check() {
 # the patches that add the files).  Verdicts are cached on the patch
 # without its volatile lines (commit id, date).
 checkpatch_series() {
-	local rc=0 p key
+	local rc=0 p
 	for p in "$SERIES_OUT"/0*.patch; do
 		case "$p" in */0000-cover-letter.patch) continue ;; esac
-		key=$( { echo "$CP_TOOL series"; grep -v '^From [0-9a-f]\{40\} \|^Date: ' "$p"; } |
-			sha256sum | cut -c1-64)
-		[ -e "$CP_OK/$key" ] && continue
-		if (cd "$CACHE/series-git" && PATH=/usr/bin:$PATH \
-		    scripts/checkpatch.pl --strict --terse --no-summary \
-			--show-types \
-			--ignore UNKNOWN_COMMIT_ID,FILE_PATH_CHANGES "$p"); then
-			mkdir -p "$CP_OK"
-			touch "$CP_OK/$key"
-		else
-			rc=1
-		fi
+		CP_VOLATILE='^From [0-9a-f]\{40\} \|^Date: ' \
+		checkpatch_cached "$CACHE/series-git" "$p" --strict --terse \
+			--no-summary --show-types \
+			--ignore UNKNOWN_COMMIT_ID,FILE_PATH_CHANGES || rc=1
 	done
 	return $rc
 }
