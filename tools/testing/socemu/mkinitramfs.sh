@@ -15,12 +15,50 @@ BUILD=$CACHE/build-$FLAVOUR
 ROOT=$CACHE/initramfs-$FLAVOUR
 
 rm -rf "$ROOT"
-mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,etc,lib}
+mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,etc,lib,run,var}
 mkdir -p "$ROOT"/usr/share/vsoc/tests
+# "ip netns" keeps its namespaces in /run/netns.
+ln -s ../run "$ROOT/var/run"
 
 cp /bin/busybox "$ROOT/bin/busybox"
 for app in $("$ROOT/bin/busybox" --list-full); do
 	[ -e "$ROOT/$app" ] || ln -s /bin/busybox "$ROOT/$app"
+done
+
+# copy_dynamic PROG: the host's PROG, dynamically linked, with the shared
+# libraries and the loader it needs (ldd) at their host paths. PROG takes
+# the place of busybox's applet of that name if there is one (ip), so that
+# what searches PATH runs it, else goes where the host has it. busybox's
+# own sh and applets still run the applet for a bare "ip" (Debian builds
+# it with FEATURE_SH_STANDALONE): scripts name /sbin/ip (see
+# guest/tests/net-lib.sh).
+copy_dynamic()
+{
+	local src dst lib
+
+	src=$(command -v "$1") || {
+		echo "mkinitramfs: $1 not installed (setup.sh)" >&2
+		return 1
+	}
+	dst=$("$ROOT/bin/busybox" --list-full | grep -E "(^|/)$1\$" |
+	      head -n 1) || dst=${src#/}
+	rm -f "$ROOT/$dst"
+	mkdir -p "$(dirname "$ROOT/$dst")"
+	cp -L "$src" "$ROOT/$dst"
+	for lib in $(ldd "$src" | awk '{
+			for (i = 1; i <= NF; i++)
+				if ($i ~ /^\//)
+					print $i
+		     }'); do
+		[ -e "$ROOT$lib" ] && continue
+		mkdir -p "$(dirname "$ROOT$lib")"
+		cp -L "$lib" "$ROOT$lib"
+	done
+}
+
+# The network tests' tools, from Debian's packages.
+for prog in ip ethtool iperf3 sockperf; do
+	copy_dynamic "$prog"
 done
 
 cp -a "$BUILD/modules-install/lib/modules" "$ROOT/lib/"

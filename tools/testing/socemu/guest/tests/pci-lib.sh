@@ -234,6 +234,19 @@ not()
 	! "$@"
 }
 
+# refused ERR FILE VALUE: "echo VALUE > FILE" must fail with the error
+# ERR (its strerror text).
+refused()
+{
+	err=$1 file=$2
+	shift 2
+	if sh -c "echo '$*' > $file" 2> /tmp/err; then
+		echo "$file took '$*'"
+		return 1
+	fi
+	grep -q "$err" /tmp/err || { cat /tmp/err; return 1; }
+}
+
 # running PID: process PID exists and has not exited (a child that exited
 # stays a zombie until the shell waits for it, and kill -0 finds those).
 running()
