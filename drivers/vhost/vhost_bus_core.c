@@ -662,6 +662,7 @@ static void vhost_device_release(struct device *dev)
 	ida_free(&vhost_index_ida, vdev->index);
 	kfree(vdev->config);
 	kfree(vdev->driver_override);
+	kfree(vdev->settings);
 	vdev->release(vdev);
 }
 
@@ -670,8 +671,9 @@ static void vhost_device_release(struct device *dev)
  * @vdev: the device, zeroed, embedded in the transport's structure
  * @parent: the transport's device, or NULL
  * @id: virtio device and vendor id
- * @client: name of the only client that may bind to the device (the one
- *	the transport's add() was asked for), or NULL for any that matches
+ * @bind: the binding the transport's add() was asked for: the only
+ *	client that may bind to the device and its settings; or NULL for any
+ *	client that matches, with no settings
  * @ops: the transport's ops; those up to @notify_config are mandatory,
  *	the queue ops are checked when a client creates queues
  * @config_len: size of the device config space in bytes, may be 0
@@ -684,7 +686,8 @@ static void vhost_device_release(struct device *dev)
  * Return: 0 or a negative errno; on failure nothing needs undoing.
  */
 int vhost_device_init(struct vhost_device *vdev, struct device *parent,
-		      const struct vhost_device_id *id, const char *client,
+		      const struct vhost_device_id *id,
+		      const struct vhost_bind *bind,
 		      const struct vhost_transport_ops *ops,
 		      unsigned int config_len,
 		      void (*release)(struct vhost_device *vdev))
@@ -703,10 +706,19 @@ int vhost_device_init(struct vhost_device *vdev, struct device *parent,
 	if (index < 0)
 		return index;
 	vdev->config = kzalloc(config_len ?: 1, GFP_KERNEL);
-	if (client)
-		vdev->driver_override = kstrdup(client, GFP_KERNEL);
-	if (!vdev->config || (client && !vdev->driver_override))
+	if (!vdev->config)
 		goto nomem;
+	if (bind && bind->client) {
+		vdev->driver_override = kstrdup(bind->client, GFP_KERNEL);
+		if (!vdev->driver_override)
+			goto nomem;
+	}
+	if (bind && bind->settings_size) {
+		vdev->settings = kmemdup(bind->settings, bind->settings_size,
+					 GFP_KERNEL);
+		if (!vdev->settings)
+			goto nomem;
+	}
 	vdev->index = index;
 	vdev->id = *id;
 	vdev->ops = ops;
@@ -725,6 +737,8 @@ int vhost_device_init(struct vhost_device *vdev, struct device *parent,
 	return 0;
 
 nomem:
+	kfree(vdev->settings);
+	vdev->settings = NULL;
 	kfree(vdev->driver_override);
 	vdev->driver_override = NULL;
 	kfree(vdev->config);

@@ -623,7 +623,7 @@ static void init_refuses_bad_arguments(struct kunit *test)
 
 static struct vhost_device *never_add(struct vhost_transport *t,
 				      const struct vhost_device_id *id,
-				      const char *client)
+				      const struct vhost_bind *bind)
 {
 	return ERR_PTR(-ENODEV);
 }

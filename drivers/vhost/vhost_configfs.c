@@ -4,14 +4,22 @@
  *
  *   /sys/kernel/config/vhost/
  *     clients/<driver>.<device>[.<vendor>]   one per id of a registered client
+ *       <instance>/                          made by userspace, with settings
  *     transports/<name>                      one per registered transport
  *
  * "ln -s clients/X transports/T/" asks transport T to create a vhost device
  * with X's id; the bus then probes the client.  Removing the link removes
- * the device.  A bound client's module is pinned.  When a transport goes
- * away while bound (an endpoint function unbound, say), its directory and
- * links stay; the devices come back when a transport of the same name
- * registers again, and the directory goes once its last link is removed.
+ * the device.  A bound client's module is pinned.  A client with settings
+ * (a MAC address, say) takes instances: "mkdir clients/X/I" makes one
+ * with the client's defaults, its attributes change them, and
+ * "ln -s clients/X/I transports/T/" binds the client with those settings.
+ * The device gets a copy; an instance's settings cannot change while it
+ * is bound (nor can it be removed), and it pins the client's module.
+ *
+ * When a transport goes away while bound (an endpoint function unbound,
+ * say), its directory and links stay; the devices come back when a
+ * transport of the same name registers again, and the directory goes
+ * once its last link is removed.
  *
  * Locking: vhost_cfs_lock protects the lists and every binding.  It is
  * never held across configfs_register_group() or
@@ -35,11 +43,19 @@
 
 #include "vhost_bus_internal.h"
 
+/*
+ * A client directory, or an instance in one: what a link binds.  The
+ * instances of a client share its item type (@inst_type), whose attributes
+ * are the client's.  @settings and @nlinks are under vhost_cfs_lock.
+ */
 struct vhost_cfs_client {
 	struct config_group group;
 	struct vhost_driver *drv;
 	struct vhost_device_id id;
 	struct list_head node;
+	struct config_item_type inst_type;
+	void *settings;
+	unsigned int nlinks;
 };
 
 struct vhost_transport_group {
@@ -101,11 +117,41 @@ static struct configfs_attribute *vhost_client_attrs[] = {
 
 static void vhost_client_release(struct config_item *item)
 {
-	kfree(to_client(item));
+	struct vhost_cfs_client *c = to_client(item);
+
+	kfree(c->settings);
+	kfree(c);
 }
 
 static struct configfs_item_operations vhost_client_item_ops = {
 	.release = vhost_client_release,
+};
+
+static struct config_group *vhost_client_make_instance(struct config_group *group,
+						       const char *name)
+{
+	struct vhost_cfs_client *parent = to_client(&group->cg_item);
+	struct vhost_driver *drv = parent->drv;
+	struct vhost_cfs_client *c;
+
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return ERR_PTR(-ENOMEM);
+	c->settings = kzalloc(drv->settings_size, GFP_KERNEL);
+	if (!c->settings) {
+		kfree(c);
+		return ERR_PTR(-ENOMEM);
+	}
+	if (drv->settings_init)
+		drv->settings_init(c->settings);
+	c->drv = drv;
+	c->id = parent->id;
+	config_group_init_type_name(&c->group, name, &parent->inst_type);
+	return &c->group;
+}
+
+static struct configfs_group_operations vhost_client_group_ops = {
+	.make_group = vhost_client_make_instance,
 };
 
 static const struct config_item_type vhost_client_type = {
@@ -113,6 +159,100 @@ static const struct config_item_type vhost_client_type = {
 	.ct_attrs = vhost_client_attrs,
 	.ct_owner = THIS_MODULE,
 };
+
+/* A client with settings: its directory takes instances. */
+static const struct config_item_type vhost_client_settings_type = {
+	.ct_item_ops = &vhost_client_item_ops,
+	.ct_group_ops = &vhost_client_group_ops,
+	.ct_attrs = vhost_client_attrs,
+	.ct_owner = THIS_MODULE,
+};
+
+/* A client directory or an instance: the target of a binding. */
+static bool vhost_bindable(const struct config_item *item)
+{
+	return item->ci_type &&
+	       item->ci_type->ct_item_ops == &vhost_client_item_ops;
+}
+
+/**
+ * vhost_settings_get() - reach the settings of an instance
+ * @item: the instance, as passed to its attribute's show or store method
+ * @write: the caller will change them
+ *
+ * For a client's &vhost_driver.settings_attrs.  On success the settings
+ * are locked against bindings and other attributes until
+ * vhost_settings_put(); an instance that is bound cannot be changed.
+ *
+ * Return: the settings, or ERR_PTR(-EBUSY) for a write to a bound
+ * instance (logged).
+ */
+void *vhost_settings_get(struct config_item *item, bool write)
+{
+	struct vhost_cfs_client *c = to_client(item);
+
+	mutex_lock(&vhost_cfs_lock);
+	if (write && c->nlinks) {
+		mutex_unlock(&vhost_cfs_lock);
+		pr_err("vhost: %s is bound: unlink it to change its settings\n",
+		       config_item_name(item));
+		return ERR_PTR(-EBUSY);
+	}
+	return c->settings;
+}
+EXPORT_SYMBOL_GPL(vhost_settings_get);
+
+/**
+ * vhost_settings_put() - done with the settings of an instance
+ * @item: the instance given to vhost_settings_get(), which succeeded
+ */
+void vhost_settings_put(struct config_item *item)
+{
+	mutex_unlock(&vhost_cfs_lock);
+}
+EXPORT_SYMBOL_GPL(vhost_settings_put);
+
+/*
+ * The device to create for a binding of @c: an instance's settings, or
+ * for the client directory of a client with settings, fresh defaults in
+ * @defaults (freed by the caller).
+ */
+static int vhost_bind_of(struct vhost_cfs_client *c, struct vhost_bind *bind,
+			 void **defaults)
+{
+	struct vhost_driver *drv = c->drv;
+
+	*defaults = NULL;
+	bind->client = drv->driver.name;
+	bind->settings = c->settings;
+	bind->settings_size = drv->settings_size;
+	if (!drv->settings_size || c->settings)
+		return 0;
+	*defaults = kzalloc(drv->settings_size, GFP_KERNEL);
+	if (!*defaults)
+		return -ENOMEM;
+	if (drv->settings_init)
+		drv->settings_init(*defaults);
+	bind->settings = *defaults;
+	return 0;
+}
+
+/* Create the device of a binding; vhost_cfs_lock held. */
+static struct vhost_device *vhost_bind_add(struct vhost_transport *t,
+					   struct vhost_cfs_client *c)
+{
+	struct vhost_device *vdev;
+	struct vhost_bind bind;
+	void *defaults;
+	int ret;
+
+	ret = vhost_bind_of(c, &bind, &defaults);
+	if (ret)
+		return ERR_PTR(ret);
+	vdev = t->add(t, &c->id, &bind);
+	kfree(defaults);
+	return vdev;
+}
 
 static struct vhost_cfs_binding *
 vhost_find_binding(struct vhost_transport_group *tg,
@@ -135,7 +275,7 @@ static int vhost_transport_allow_link(struct config_item *src,
 	struct vhost_device *vdev;
 	int ret;
 
-	if (target->ci_type != &vhost_client_type) {
+	if (!vhost_bindable(target)) {
 		pr_err("vhost: %s: link target %s is not a vhost client\n",
 		       config_item_name(src), config_item_name(target));
 		return -EINVAL;
@@ -164,7 +304,7 @@ static int vhost_transport_allow_link(struct config_item *src,
 		ret = -ENODEV;
 		goto err;
 	}
-	vdev = tg->t->add(tg->t, &client->id, client->drv->driver.name);
+	vdev = vhost_bind_add(tg->t, client);
 	if (IS_ERR(vdev)) {
 		ret = PTR_ERR(vdev);
 		pr_err("vhost: %s: cannot create a device for %s: %d\n",
@@ -174,6 +314,7 @@ static int vhost_transport_allow_link(struct config_item *src,
 	}
 	b->vdev = vdev;
 	list_add_tail(&b->node, &tg->bindings);
+	client->nlinks++;
 	mutex_unlock(&vhost_cfs_lock);
 	return 0;
 err:
@@ -196,6 +337,7 @@ static void vhost_transport_drop_link(struct config_item *src,
 		return;
 	}
 	list_del(&b->node);
+	b->client->nlinks--;
 	if (b->vdev)
 		tg->t->del(tg->t, b->vdev);
 	module_put(b->client->drv->driver.owner);
@@ -330,9 +472,7 @@ int vhost_transport_register(struct vhost_transport *t)
 		tg->t = t;
 		t->group = tg;
 		list_for_each_entry(b, &tg->bindings, node) {
-			struct vhost_device *vdev =
-				t->add(t, &b->client->id,
-				       b->client->drv->driver.name);
+			struct vhost_device *vdev = vhost_bind_add(t, b->client);
 
 			if (IS_ERR(vdev)) {
 				pr_err("vhost: %s: cannot create a device for %s again: %ld\n",
@@ -411,7 +551,13 @@ int vhost_configfs_add_client(struct vhost_driver *drv)
 		c->id = *id;
 		if (id->vendor == VHOST_DEV_ANY_ID)
 			c->id.vendor = 0;
+		c->inst_type.ct_item_ops = &vhost_client_item_ops;
+		c->inst_type.ct_attrs = drv->settings_attrs;
+		/* An instance pins the client's module. */
+		c->inst_type.ct_owner = drv->driver.owner;
 		config_group_init_type_name(&c->group, name,
+					    drv->settings_size ?
+					    &vhost_client_settings_type :
 					    &vhost_client_type);
 		kfree(name);
 		ret = configfs_register_group(&vhost_clients_group, &c->group);

@@ -414,26 +414,61 @@ int vhost_vq_put_buf(struct vhost_vq *vq, struct vhost_buf *buf)
 EXPORT_SYMBOL_GPL(vhost_vq_put_buf);
 
 /**
+ * vhost_vq_put_bufs() - give several buffers back to the driver side at once
+ * @vq: the queue
+ * @bufs: the buffers from vhost_vq_get_buf(), in the order they were taken
+ * @n: how many, at most VHOST_PUT_BUFS_MAX
+ *
+ * The driver side sees all of them in one update of the used index, never
+ * some without the others: virtio-net's mergeable receive buffers need
+ * that, and it spares a write across the link per buffer.  As
+ * vhost_vq_put_buf(), the driver side is not notified.
+ *
+ * Return: 0, -EINVAL for more than VHOST_PUT_BUFS_MAX buffers, -EIO once
+ * the device failed (no buffer is used), or another negative errno.
+ */
+int vhost_vq_put_bufs(struct vhost_vq *vq, struct vhost_buf *bufs,
+		      unsigned int n)
+{
+	struct vring_used_elem used[VHOST_PUT_BUFS_MAX];
+	unsigned int i;
+
+	if (n > VHOST_PUT_BUFS_MAX)
+		return -EINVAL;
+	if (vhost_vq_dead(vq))
+		return -EIO;
+	for (i = 0; i < n; i++) {
+		used[i].id = cpu_to_vringh32(&vq->vrh, bufs[i].head);
+		used[i].len = cpu_to_vringh32(&vq->vrh, bufs[i].written);
+	}
+	return vringh_complete_multi_mmio(&vq->vrh, used, n);
+}
+EXPORT_SYMBOL_GPL(vhost_vq_put_bufs);
+
+/**
  * vhost_vq_kick() - notify the driver side of used buffers, if it wants
  * @vq: the queue
  *
  * Honours the driver side's notification suppression (flags or
  * EVENT_IDX): the transport's interrupt is raised only when asked for.
+ *
+ * Return: true if the driver side was interrupted, for statistics.
  */
-void vhost_vq_kick(struct vhost_vq *vq)
+bool vhost_vq_kick(struct vhost_vq *vq)
 {
 	int ret;
 
 	if (vhost_vq_dead(vq))
-		return;
+		return false;
 	ret = vringh_need_notify_mmio(&vq->vrh);
 
 	if (ret < 0) {
 		vhost_device_fail(vq->vdev, "unreadable ring");
-		return;
+		return false;
 	}
 	if (ret)
 		vq->vdev->ops->notify_vq(vq->vdev, vq->index);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(vhost_vq_kick);
 

@@ -136,7 +136,7 @@ static void vtt_release(struct vhost_device *vdev)
 
 static struct vhost_device *vtt_add(struct vhost_transport *t,
 				    const struct vhost_device_id *id,
-				    const char *client)
+				    const struct vhost_bind *bind)
 {
 	struct vtt_transport *vt = container_of(t, struct vtt_transport, t);
 	struct vtt_device *d;
@@ -149,7 +149,7 @@ static struct vhost_device *vtt_add(struct vhost_transport *t,
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
 		return ERR_PTR(-ENOMEM);
-	ret = vhost_device_init(&d->vdev, NULL, id, client, &vtt_ops,
+	ret = vhost_device_init(&d->vdev, NULL, id, bind, &vtt_ops,
 				VTT_CONFIG_LEN, vtt_release);
 	if (ret) {
 		kfree(d);

@@ -30,9 +30,24 @@
 #include <linux/vringh.h>
 #include <linux/workqueue.h>
 
+struct config_item;
+struct configfs_attribute;
 struct vhost_device;
 struct vhost_transport;
 struct vhost_vq_set;
+
+/**
+ * struct vhost_bind - what userspace asked for when it bound a client
+ * @client: name of the only client that may bind to the device
+ * @settings: the client's settings for this device (see
+ *	&vhost_driver.settings_size), copied by vhost_device_init()
+ * @settings_size: size of @settings in bytes, 0 without settings
+ */
+struct vhost_bind {
+	const char *client;
+	const void *settings;
+	size_t settings_size;
+};
 
 /**
  * struct vhost_vq_config - a queue as the driver side set it up
@@ -129,6 +144,7 @@ struct vhost_transport_ops {
  * @vq_set: the queues between DRIVER_OK and reset, RCU-protected
  * @vq_pending: the queues created in the client's start(), published to
  *	kick reports only once it succeeded; under @status_lock
+ * @settings: the client's settings from the binding (read-only), or NULL
  *
  * @client is written under @status_lock; fields from @features down are
  * protected by @lock.
@@ -155,6 +171,7 @@ struct vhost_device {
 	struct work_struct fail_work;
 	struct vhost_vq_set __rcu *vq_set;
 	struct vhost_vq_set *vq_pending;
+	void *settings;
 };
 
 #define to_vhost_device(d)	container_of_const(d, struct vhost_device, dev)
@@ -189,6 +206,14 @@ struct vhost_config_field {
  * @config_written: optional; the driver side wrote @len bytes at @offset,
  *	inside one of the @config_writable fields; the new bytes are in the
  *	core's copy (vhost_get_config()).
+ * @settings_size: optional; size of the client's per-device settings.
+ *	With it, each client directory in configfs takes subdirectories
+ *	(instances) that hold settings and can be bound like the client
+ *	directory itself; the device gets a copy (vhost_device_settings()).
+ * @settings_attrs: the configfs attributes of an instance; their show and
+ *	store methods reach the settings with vhost_settings_get().
+ * @settings_init: sets the defaults of new settings, those of an instance
+ *	when it is made and those of a binding of the client directory.
  *
  * All callbacks are called in process context.  validate_features,
  * start, stop and config_written are serialised with status changes (the
@@ -206,6 +231,9 @@ struct vhost_driver {
 	const struct vhost_config_field *config_writable;
 	void (*config_written)(struct vhost_device *vdev, unsigned int offset,
 			       unsigned int len);
+	size_t settings_size;
+	struct configfs_attribute **settings_attrs;
+	void (*settings_init)(void *settings);
 };
 
 #define to_vhost_driver(d)	container_of_const(d, struct vhost_driver, driver)
@@ -231,7 +259,8 @@ void vhost_driver_unregister(struct vhost_driver *drv);
 		      vhost_driver_unregister)
 
 int vhost_device_init(struct vhost_device *vdev, struct device *parent,
-		      const struct vhost_device_id *id, const char *client,
+		      const struct vhost_device_id *id,
+		      const struct vhost_bind *bind,
 		      const struct vhost_transport_ops *ops,
 		      unsigned int config_len,
 		      void (*release)(struct vhost_device *vdev));
@@ -251,6 +280,22 @@ int vhost_set_config(struct vhost_device *vdev, unsigned int offset,
 int vhost_get_config(struct vhost_device *vdev, unsigned int offset,
 		     void *buf, unsigned int len);
 u8 vhost_get_status(struct vhost_device *vdev);
+
+void *vhost_settings_get(struct config_item *item, bool write);
+void vhost_settings_put(struct config_item *item);
+
+/**
+ * vhost_device_settings() - the client's settings for a device
+ * @vdev: the device
+ *
+ * Return: the copy made when the client was bound (an instance's
+ * settings, or the defaults), or NULL for a client without settings or a
+ * device not made through configfs.
+ */
+static inline const void *vhost_device_settings(const struct vhost_device *vdev)
+{
+	return vdev->settings;
+}
 
 /**
  * vhost_get_drvdata() - the client's private data
@@ -278,8 +323,8 @@ struct vhost_transport_group;
 /**
  * struct vhost_transport - a place where vhost devices can be created
  * @name: unique name, the directory under /sys/kernel/config/vhost/transports
- * @add: create and add a vhost device with @id for the client named
- *	@client (pass both to vhost_device_init()); return it or an ERR_PTR
+ * @add: create and add a vhost device with @id for the binding @bind
+ *	(pass both to vhost_device_init()); return it or an ERR_PTR
  *	(-EBUSY if the transport cannot take one now, e.g. the driver side
  *	is active).  Called in process context; may sleep.
  * @del: unregister a device returned by @add.
@@ -293,7 +338,7 @@ struct vhost_transport {
 	const char *name;
 	struct vhost_device *(*add)(struct vhost_transport *t,
 				    const struct vhost_device_id *id,
-				    const char *client);
+				    const struct vhost_bind *bind);
 	void (*del)(struct vhost_transport *t, struct vhost_device *vdev);
 	struct vhost_transport_group *group;
 };
@@ -371,7 +416,13 @@ ssize_t vhost_buf_push(struct vhost_buf *buf, const void *src, size_t len);
 size_t vhost_buf_readable(const struct vhost_buf *buf);
 size_t vhost_buf_writable(const struct vhost_buf *buf);
 int vhost_vq_put_buf(struct vhost_vq *vq, struct vhost_buf *buf);
-void vhost_vq_kick(struct vhost_vq *vq);
+
+/* The most buffers vhost_vq_put_bufs() makes used at once. */
+#define VHOST_PUT_BUFS_MAX	64
+
+int vhost_vq_put_bufs(struct vhost_vq *vq, struct vhost_buf *bufs,
+		      unsigned int n);
+bool vhost_vq_kick(struct vhost_vq *vq);
 bool vhost_vq_enable_cb(struct vhost_vq *vq);
 void vhost_vq_disable_cb(struct vhost_vq *vq);
 

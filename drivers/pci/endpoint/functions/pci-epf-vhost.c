@@ -1460,7 +1460,7 @@ static void epf_vhost_release(struct vhost_device *vdev)
 
 static struct vhost_device *epf_vhost_add(struct vhost_transport *t,
 					  const struct vhost_device_id *id,
-					  const char *client)
+					  const struct vhost_bind *bind)
 {
 	struct pci_epf_vhost *epfv = container_of(t, struct pci_epf_vhost,
 						  transport);
@@ -1479,7 +1479,7 @@ static struct vhost_device *epf_vhost_add(struct vhost_transport *t,
 		goto unlock;
 	}
 	d->epfv = epfv;
-	ret = vhost_device_init(&d->vdev, &epfv->epf->dev, id, client,
+	ret = vhost_device_init(&d->vdev, &epfv->epf->dev, id, bind,
 				&epf_vhost_ops,
 				epfv->config_size, epf_vhost_release);
 	if (ret) {
