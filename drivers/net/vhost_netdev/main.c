@@ -103,7 +103,7 @@ static void vnet_features_work(struct work_struct *work)
 /* The driver side's link follows this netdev's administrative state. */
 static void vnet_set_link(struct vnet *vn, bool up)
 {
-	__le16 status = cpu_to_le16(up ? VIRTIO_NET_S_LINK_UP : 0);
+	__virtio16 status = __cpu_to_virtio16(true, up ? VIRTIO_NET_S_LINK_UP : 0);
 
 	vhost_set_config(vn->vdev, offsetof(struct virtio_net_config, status),
 			 &status, sizeof(status));
@@ -254,7 +254,7 @@ static int vnet_probe(struct vhost_device *vdev)
 	netif_carrier_off(ndev);
 
 	memcpy(cfg.mac, vn->set.mac, ETH_ALEN);
-	cfg.mtu = cpu_to_le16(vn->set.mtu);
+	cfg.mtu = __cpu_to_virtio16(true, vn->set.mtu);
 	ret = vhost_set_config(vdev, 0, &cfg, VNET_CONFIG_LEN);
 	if (ret)
 		goto err;

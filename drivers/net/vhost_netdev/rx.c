@@ -48,7 +48,7 @@ static bool vnet_rx_hdr_ok(struct vnet *vn,
 	if ((hdr->gso_type & VIRTIO_NET_HDR_GSO_ECN) &&
 	    !vhost_device_has_feature(vdev, VIRTIO_NET_F_HOST_ECN))
 		return false;
-	if (le16_to_cpu(hdr->hdr_len) > len || !hdr->gso_size)
+	if (__virtio16_to_cpu(true, hdr->hdr_len) > len || !hdr->gso_size)
 		return false;
 	switch (gso) {
 	case VIRTIO_NET_HDR_GSO_TCPV4:
@@ -145,10 +145,10 @@ static void vnet_rx_one(struct vnet_rx *rx, struct vhost_buf *buf)
 malformed:
 	net_dbg_ratelimited("%s: malformed packet from the driver side: %zu bytes, flags %#x, gso %#x/%u, hdr_len %u, csum %u+%u\n",
 			    vn->ndev->name, len, hdr.hdr.flags,
-			    hdr.hdr.gso_type, le16_to_cpu(hdr.hdr.gso_size),
-			    le16_to_cpu(hdr.hdr.hdr_len),
-			    le16_to_cpu(hdr.hdr.csum_start),
-			    le16_to_cpu(hdr.hdr.csum_offset));
+			    hdr.hdr.gso_type, __virtio16_to_cpu(true, hdr.hdr.gso_size),
+			    __virtio16_to_cpu(true, hdr.hdr.hdr_len),
+			    __virtio16_to_cpu(true, hdr.hdr.csum_start),
+			    __virtio16_to_cpu(true, hdr.hdr.csum_offset));
 	vnet_count(&rx->stats, &rx->stats.malformed, 1);
 	return;
 drop:

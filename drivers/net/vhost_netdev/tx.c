@@ -182,7 +182,7 @@ static int vnet_tx_one(struct vnet_tx *tx, struct sk_buff *skb)
 		goto drop;
 	}
 
-	hdr.num_buffers = cpu_to_le16(n);
+	hdr.num_buffers = __cpu_to_virtio16(true, n);
 	d.bufs = &tx->bufs[first];
 	d.n = n;
 	d.cur = 0;
