@@ -621,6 +621,32 @@ static void init_refuses_bad_arguments(struct kunit *test)
 					  NULL));
 }
 
+/* The binding's settings are copied into the device, the client bound. */
+static void init_copies_settings(struct kunit *test)
+{
+	struct vhost_device_id ok = { TEST_DEVICE_ID, 0 };
+	u32 settings = 0x12345678;
+	struct vhost_bind bind = {
+		.client = "vhost_kunit_client",
+		.settings = &settings,
+		.settings_size = sizeof(settings),
+	};
+	struct fake_transport *ft;
+	const u32 *copy;
+
+	ft = kzalloc(sizeof(*ft), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ft);
+	KUNIT_ASSERT_EQ(test, 0, vhost_device_init(&ft->vdev, NULL, &ok, &bind,
+						   &fake_ops, 0, fake_release));
+	settings = 0;
+	copy = vhost_device_settings(&ft->vdev);
+	KUNIT_ASSERT_NOT_NULL(test, copy);
+	KUNIT_EXPECT_PTR_NE(test, copy, (const u32 *)&settings);
+	KUNIT_EXPECT_EQ(test, *copy, 0x12345678);
+	KUNIT_EXPECT_STREQ(test, ft->vdev.driver_override, "vhost_kunit_client");
+	vhost_device_put(&ft->vdev);
+}
+
 static struct vhost_device *never_add(struct vhost_transport *t,
 				      const struct vhost_device_id *id,
 				      const struct vhost_bind *bind)
@@ -710,6 +736,47 @@ static void drv_post(struct kunit *test, struct drv_side *d)
 	KUNIT_ASSERT_EQ(test, 0,
 			virtqueue_add_sgs(d->vq, sgs, 1, 1, d, GFP_KERNEL));
 	virtqueue_kick(d->vq);
+}
+
+/*
+ * Buffers made used together: the driver side sees none of them before,
+ * all of them after; more than VHOST_PUT_BUFS_MAX are refused, unused.
+ */
+static void queue_put_bufs_at_once(struct kunit *test)
+{
+	struct fake_transport *ft = fake_add(test, TEST_DEVICE_ID, TEST_VENDOR);
+	struct drv_side *d = drv_setup(test, ft, VQ_NUM);
+	struct vhost_buf bufs[3];
+	unsigned int i, len;
+
+	client.create_vqs = 1;
+	KUNIT_ASSERT_TRUE(test, bring_up(ft) & VIRTIO_CONFIG_S_DRIVER_OK);
+	KUNIT_ASSERT_EQ(test, client.create_ret, 0);
+	for (i = 0; i < ARRAY_SIZE(bufs); i++) {
+		drv_post(test, d);
+		vhost_buf_init(&bufs[i]);
+		KUNIT_ASSERT_EQ(test, vhost_vq_get_buf(client.vqs[0], &bufs[i]),
+				1);
+		KUNIT_EXPECT_EQ(test, vhost_buf_push(&bufs[i], "abc", i + 1),
+				i + 1);
+	}
+	KUNIT_EXPECT_NULL(test, virtqueue_get_buf(d->vq, &len));
+	KUNIT_EXPECT_EQ(test, vhost_vq_put_bufs(client.vqs[0], bufs,
+						VHOST_PUT_BUFS_MAX + 1),
+			-EINVAL);
+	KUNIT_EXPECT_NULL(test, virtqueue_get_buf(d->vq, &len));
+	KUNIT_EXPECT_EQ(test, vhost_vq_put_bufs(client.vqs[0], bufs,
+						ARRAY_SIZE(bufs)), 0);
+	for (i = 0; i < ARRAY_SIZE(bufs); i++) {
+		KUNIT_EXPECT_PTR_EQ(test, virtqueue_get_buf(d->vq, &len),
+				    (void *)d);
+		KUNIT_EXPECT_EQ(test, len, i + 1);
+		vhost_buf_release(&bufs[i]);
+	}
+	KUNIT_EXPECT_TRUE(test, vhost_vq_kick(client.vqs[0]));
+	KUNIT_EXPECT_EQ(test, drv_write_status(ft, 0), 0);
+	drv_teardown(d);
+	vhost_device_unregister(&ft->vdev);
 }
 
 /*
@@ -906,9 +973,11 @@ static struct kunit_case vhost_bus_cases[] = {
 	KUNIT_CASE(config_generation_and_bounds),
 	KUNIT_CASE(sysfs_and_release),
 	KUNIT_CASE(init_refuses_bad_arguments),
+	KUNIT_CASE(init_copies_settings),
 	KUNIT_CASE(register_refuses_incomplete),
 	KUNIT_CASE(queue_round_trip),
 	KUNIT_CASE(queue_kick_during_start),
+	KUNIT_CASE(queue_put_bufs_at_once),
 	KUNIT_CASE(queue_malformed_fails_device),
 	KUNIT_CASE(queue_unreachable_buffer_fails_device),
 	KUNIT_CASE(queue_setup_is_checked),

@@ -766,27 +766,39 @@ def cmd_bench(args):
     # (Documentation/dev-tools/socemu.rst): the link's doorbell round trip
     # and window copy bandwidth, measured first on the same two VMs.
     kernel, initrd = ensure_built('bench')
-    boot = Boot('bench', 'two',
-                {'ep': [['bench-rpmsg@600']], 'rc': [['bench-rpmsg@600']]})
+    # One pair of VMs per benchmark, each with its own anchors.
+    boots = [Boot('bench', 'two',
+                  {'ep': [['bench-rpmsg@600']], 'rc': [['bench-rpmsg@600']]}),
+             Boot('bench-net', 'two',
+                  {'ep': [['bench-net@600']], 'rc': [['bench-net@600']]})]
+    titles = {'bench': {
+                  'ep': 'anchors: the link itself (socemu_bench, EP to RC)',
+                  'rc': 'rpmsg over pci-epf-vhost (rpmsg_char, RC end)'},
+              'bench-net': {
+                  'ep': 'anchors of the net run, and vhost_netdev\'s counters',
+                  'rc': 'vhost_netdev and virtio_net over pci-epf-vhost '
+                        '(RC end)'}}
     say('vsoc: benchmark kernel, two VMs under TCG: absolute figures mean '
         'nothing, ratios to the anchors do')
-    done = run_boots([boot], kernel, initrd, args.logs, args.timeout_scale, 2)
+    done = run_boots(boots, kernel, initrd, args.logs, args.timeout_scale, 2)
     rc = 0
-    titles = {'ep': 'anchors: the link itself (socemu_bench, EP to RC)',
-              'rc': 'rpmsg over pci-epf-vhost (rpmsg_char, RC end)'}
-    runs = {run.role: run for run in done[0].runs}
-    for role in ('ep', 'rc'):
-        run = runs[role]
-        rep = ktap.parse_file(run.ktap, run.names)
-        if rep.failed or run.killed_in is not None:
-            rc = 1
-            say('\n'.join(rep.bad))
-        say(f'--- {titles[role]} ---')
-        with open(run.ktap, errors='replace') as fh:
-            for line in fh:
-                line = line.strip()
-                if line.startswith('# ') and not line.startswith('# vsoc'):
-                    say('  ' + line[2:])
+    for name in ('bench', 'bench-net'):
+        title = titles[name]
+        runs = {run.role: run for b in done if b.boot.name == name
+                for run in b.runs}
+        for role in ('ep', 'rc'):
+            run = runs[role]
+            rep = ktap.parse_file(run.ktap, run.names)
+            if rep.failed or run.killed_in is not None:
+                rc = 1
+                say('\n'.join(rep.bad))
+            say(f'--- {title[role]} ---')
+            with open(run.ktap, errors='replace') as fh:
+                for line in fh:
+                    line = line.strip()
+                    if (line.startswith('# ') and
+                            not line.startswith('# vsoc')):
+                        say('  ' + line[2:])
     say('bench: ' + ('done' if rc == 0 else 'FAILED, see ' +
                      os.path.join(args.logs, 'bench')))
     return rc

@@ -18,9 +18,14 @@
  * be bound to it (unbind virtio_pci_epf first). Run as root: ring
  * addresses are found in /proc/self/pagemap, as root complex bus addresses
  * are physical addresses (no IOMMU). The ring cases walk the queue the
- * endpoint reads: that of the sample vhost_rng client (virtio device 4) or
- * the message queue of vhost_rpmsg (device 7); they are left out for any
- * other client, and so are the cases of the other one.
+ * endpoint reads: that of the sample vhost_rng client (virtio device 4),
+ * the message queue of vhost_rpmsg (device 7) or the transmitq of
+ * vhost_netdev (device 1); they are left out for any other client, and so
+ * are the cases of the other ones. The net cases send one packet each on
+ * the transmitq, with CSUM and HOST_TSO4 negotiated: a well-formed frame,
+ * then malformed lengths, chains and headers; each must be given back
+ * (used length 0) with the device running. The endpoint's ethtool -S
+ * tells a packet taken from one counted as malformed.
  *
  * With --hold, no case runs: the device is left at DRIVER_OK with no
  * buffer on any queue for SECONDS, then reset: a peer that gives no
@@ -84,6 +89,7 @@
 
 #define TEST_VENDOR		0x1234
 #define TEST_DEVICE		0x5600
+#define VIRTIO_ID_NET		1
 #define VIRTIO_ID_RNG		4
 #define VIRTIO_ID_RPMSG		7
 #define VIRTIO_RPMSG_F_NS	BIT_ULL(0)
@@ -97,6 +103,25 @@
 #define S_NEEDS_RESET		0x40
 
 #define F_VERSION_1		BIT_ULL(32)
+
+/* virtio-net (virtio 1.x, 5.1): the features a net run accepts. */
+#define NET_F_CSUM		BIT_ULL(0)
+#define NET_F_HOST_TSO4		BIT_ULL(11)
+#define NET_HDR_F_NEEDS_CSUM	1
+#define NET_HDR_GSO_TCPV4	1
+#define NET_HDR_GSO_UDP		3
+#define NET_HDR_GSO_TCPV6	4
+#define NET_HDR_GSO_ECN		0x80
+
+struct net_hdr {
+	uint8_t flags;
+	uint8_t gso_type;
+	uint16_t hdr_len;
+	uint16_t gso_size;
+	uint16_t csum_start;
+	uint16_t csum_offset;
+	uint16_t num_buffers;
+};
 
 /* Split ring (virtio 1.x, 2.7). */
 #define DESC_F_NEXT		1
@@ -1192,7 +1217,181 @@ static bool case_rpmsg_ns_nameless(void)
 				sizeof(ns), ns, sizeof(ns));
 }
 
-enum need { ANY, RING, RNG, RPMSG };
+/*
+ * vhost_netdev: one transmit buffer of @size bytes (readable; with
+ * @writable, a writable descriptor of 64 bytes chained after it) holding
+ * @hdr and a 60-byte broadcast IPv4/UDP frame: the device must give it back
+ * (used length 0) and keep running. Whether it counted the packet as
+ * malformed or delivered it, ethtool -S on the endpoint says.
+ */
+static bool net_given_back(const char *what, uint32_t size, bool writable,
+			   const struct net_hdr *hdr)
+{
+	static const uint8_t frame[60] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff,	/* broadcast */
+		0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00,	/* IPv4 */
+		0x45, 0, 0, 46, 0, 0, 0x40, 0, 64, 17, 0, 0,
+		10, 99, 0, 1, 10, 99, 0, 255,
+		0x30, 0x39, 0x30, 0x39, 0, 26, 0, 0,	/* UDP 12345 */
+	};
+	uint64_t deadline;
+	uint32_t st, ulen;
+	uint16_t used = 0;
+
+	if (!running_queue())
+		return false;
+	memcpy(buf_va(0), hdr, sizeof(*hdr));
+	memcpy(buf_va(0) + sizeof(*hdr), frame, sizeof(frame));
+	if (writable) {
+		set_desc(0, buf_pa(0), size, DESC_F_NEXT, 1);
+		set_desc(1, buf_pa(1), BUF_LEN, DESC_F_WRITE, 0);
+	} else {
+		set_desc(0, buf_pa(0), size, 0, 0);
+	}
+	make_available(0, 1);
+	notify();
+	deadline = now_ms() + WAIT_MS;
+	while (now_ms() <= deadline && !(used = used_idx()))
+		sleep_ms(1);
+	__sync_synchronize();	/* the index before the entry */
+	ulen = le32toh(ring_used()->ring[0].len);
+	st = rd(VIRTIO_PCI_EPF_STATUS);
+	if (used != 1 || ulen || (st & S_NEEDS_RESET)) {
+		diag("%s: used idx %u, used length %u, STATUS %#x", what,
+		     used, ulen, st);
+		return false;
+	}
+	return true;
+}
+
+#define NET_FRAME_LEN	((uint32_t)sizeof(struct net_hdr) + 60)
+
+static bool case_net_good(void)
+{
+	struct net_hdr h = { 0 };
+
+	return net_given_back("well-formed", NET_FRAME_LEN, false, &h);
+}
+
+static bool case_net_short(void)
+{
+	struct net_hdr h = { 0 };
+
+	return net_given_back("8 bytes", 8, false, &h);
+}
+
+static bool case_net_header_only(void)
+{
+	struct net_hdr h = { 0 };
+
+	return net_given_back("a header, no frame", sizeof(h), false, &h);
+}
+
+static bool case_net_zero_length(void)
+{
+	struct net_hdr h = { 0 };
+
+	return net_given_back("0 bytes", 0, false, &h);
+}
+
+static bool case_net_over_64k(void)
+{
+	struct net_hdr h = { 0 };
+
+	return net_given_back("70000 bytes", 70000, false, &h);
+}
+
+static bool case_net_writable(void)
+{
+	struct net_hdr h = { 0 };
+
+	return net_given_back("a writable part", NET_FRAME_LEN, true, &h);
+}
+
+static bool case_net_unknown_flag(void)
+{
+	struct net_hdr h = { .flags = 0x80 };
+
+	return net_given_back("flag 0x80", NET_FRAME_LEN, false, &h);
+}
+
+static bool case_net_csum_beyond(void)
+{
+	struct net_hdr h = {
+		.flags = NET_HDR_F_NEEDS_CSUM,
+		.csum_start = htole16(34),
+		.csum_offset = htole16(2000),
+	};
+
+	return net_given_back("csum 34+2000", NET_FRAME_LEN, false, &h);
+}
+
+static bool case_net_gso_size_0(void)
+{
+	struct net_hdr h = {
+		.gso_type = NET_HDR_GSO_TCPV4,
+		.hdr_len = htole16(54),
+	};
+
+	return net_given_back("gso_size 0", NET_FRAME_LEN, false, &h);
+}
+
+static bool case_net_hdr_len_beyond(void)
+{
+	struct net_hdr h = {
+		.gso_type = NET_HDR_GSO_TCPV4,
+		.hdr_len = htole16(5000),
+		.gso_size = htole16(1448),
+	};
+
+	return net_given_back("hdr_len 5000", NET_FRAME_LEN, false, &h);
+}
+
+static bool case_net_ufo(void)
+{
+	struct net_hdr h = {
+		.gso_type = NET_HDR_GSO_UDP,
+		.gso_size = htole16(1400),
+	};
+
+	return net_given_back("UFO", NET_FRAME_LEN, false, &h);
+}
+
+static bool case_net_tso6(void)
+{
+	struct net_hdr h = {
+		.gso_type = NET_HDR_GSO_TCPV6,
+		.gso_size = htole16(1400),
+	};
+
+	return net_given_back("TSO6", NET_FRAME_LEN, false, &h);
+}
+
+static bool case_net_ecn(void)
+{
+	struct net_hdr h = {
+		.gso_type = NET_HDR_GSO_TCPV4 | NET_HDR_GSO_ECN,
+		.gso_size = htole16(1400),
+	};
+
+	return net_given_back("TSO4 with ECN", NET_FRAME_LEN, false, &h);
+}
+
+/* TSO4 on a UDP frame: virtio_net_hdr_to_skb() finds no TCP header. */
+static bool case_net_tso4_not_tcp(void)
+{
+	struct net_hdr h = {
+		.flags = NET_HDR_F_NEEDS_CSUM,
+		.gso_type = NET_HDR_GSO_TCPV4,
+		.gso_size = htole16(1400),
+		.csum_start = htole16(34),
+		.csum_offset = htole16(6),
+	};
+
+	return net_given_back("TSO4 of a UDP frame", NET_FRAME_LEN, false, &h);
+}
+
+enum need { ANY, RING, RNG, RPMSG, NET };
 
 static const struct test_case {
 	const char *name;
@@ -1253,6 +1452,34 @@ static const struct test_case {
 	  case_rpmsg_ns_short, RPMSG },
 	{ "rpmsg: a nameless announcement given back",
 	  case_rpmsg_ns_nameless, RPMSG },
+	{ "net: a well-formed frame is taken",
+	  case_net_good, NET },
+	{ "net: a buffer shorter than a header given back",
+	  case_net_short, NET },
+	{ "net: a header without a frame given back",
+	  case_net_header_only, NET },
+	{ "net: a zero-length buffer given back",
+	  case_net_zero_length, NET },
+	{ "net: a chain beyond 64 KiB given back",
+	  case_net_over_64k, NET },
+	{ "net: a transmit buffer with a writable part given back",
+	  case_net_writable, NET },
+	{ "net: an unknown header flag given back",
+	  case_net_unknown_flag, NET },
+	{ "net: csum_start + csum_offset beyond the frame given back",
+	  case_net_csum_beyond, NET },
+	{ "net: TSO with gso_size 0 given back",
+	  case_net_gso_size_0, NET },
+	{ "net: hdr_len beyond the frame given back",
+	  case_net_hdr_len_beyond, NET },
+	{ "net: UFO, not negotiated, given back",
+	  case_net_ufo, NET },
+	{ "net: TSO6, not negotiated, given back",
+	  case_net_tso6, NET },
+	{ "net: ECN, not negotiated, given back",
+	  case_net_ecn, NET },
+	{ "net: TSO4 of a frame without TCP given back",
+	  case_net_tso4_not_tcp, NET },
 };
 
 #define NR_CASES	((int)ARRAY_SIZE(cases))
@@ -1456,11 +1683,14 @@ static bool applies(const struct test_case *c, uint32_t device)
 {
 	switch (c->need) {
 	case RING:
-		return device == VIRTIO_ID_RNG || device == VIRTIO_ID_RPMSG;
+		return device == VIRTIO_ID_RNG || device == VIRTIO_ID_RPMSG ||
+		       device == VIRTIO_ID_NET;
 	case RNG:
 		return device == VIRTIO_ID_RNG;
 	case RPMSG:
 		return device == VIRTIO_ID_RPMSG;
+	case NET:
+		return device == VIRTIO_ID_NET;
 	default:
 		return true;
 	}
@@ -1555,6 +1785,9 @@ int main(int argc, char **argv)
 		extra_features = VIRTIO_RPMSG_F_NS;
 		if (trickle_n)
 			extra_features |= BIT_ULL(VIRTIO_RING_F_EVENT_IDX);
+	} else if (device == VIRTIO_ID_NET && !trickle_n) {
+		ring_q = 1;	/* the driver side's transmitq */
+		extra_features = NET_F_CSUM | NET_F_HOST_TSO4;
 	} else if (trickle_n) {
 		return bail_out("--trickle is for vhost_rpmsg (device %u)",
 				VIRTIO_ID_RPMSG);

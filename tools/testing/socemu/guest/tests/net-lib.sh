@@ -140,7 +140,7 @@ iperf3_stop()
 }
 
 # iperf3_run NS SERVER_ADDR PORT SECONDS [ARGS...]: an iperf3 client in
-# namespace NS against the server at SERVER_ADDR:PORT for SECONDS, with
+# namespace NS (- for none) against the server at SERVER_ADDR:PORT for SECONDS, with
 # ARGS (-R, -u -b RATE, -P N, ...: not ones that change the output's
 # format, -J say); prints the throughput the receiver saw, in Mbit/s (the
 # sum of the streams with -P). Fails if iperf3 fails, or runs 20 s
@@ -152,8 +152,10 @@ iperf3_run()
 	i3_port=$3
 	i3_secs=$4
 	shift 4
+	i3_exec="$IPROUTE2 netns exec $i3_ns"
+	[ "$i3_ns" = - ] && i3_exec=
 	if ! timeout -s KILL "$(scaled $((i3_secs + 20)))" \
-		$IPROUTE2 netns exec "$i3_ns" iperf3 -c "$i3_addr" \
+		$i3_exec iperf3 -c "$i3_addr" \
 			-p "$i3_port" -t "$i3_secs" -f m "$@" \
 			> $IPERF3_LOG 2>&1; then
 		echo "iperf3 -c $i3_addr -p $i3_port in $i3_ns failed:" >&2

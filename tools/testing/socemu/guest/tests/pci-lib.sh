@@ -308,6 +308,12 @@ ep_vhost_status()
 	cat /sys/bus/vhost/devices/*/status 2>/dev/null | head -n 1
 }
 
+# The endpoint's device is at DRIVER_OK (with FEATURES_OK), running.
+ep_running()
+{
+	[ "$(ep_vhost_status)" = 0x0f ]
+}
+
 # The root complex end: the host bridge. virtio_pci_epf is loaded (by
 # its class code's module alias, from the hot-plug event) and binds by
 # itself, whatever IDs the EP gave the function.
@@ -397,6 +403,19 @@ ep_down_after_gen()
 
 # The hostile root complex of tools/testing/selftests/drivers/pci_epf_vhost.
 HOSTILE=/usr/share/vsoc/kselftest/drivers/pci_epf_vhost/hostile_rc
+
+# The RC's pci-epf-vhost function with subsystem ID VEPF_SUBSYS: the
+# function of this test, not one a test before left behind.
+rc_subsys_function()
+{
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = "$VEPF_VENDOR" ] &&
+			[ "$(cat "$d/device")" = "$VEPF_DEVICE" ] &&
+			[ "$(cat "$d/subsystem_device")" = "$VEPF_SUBSYS" ] &&
+			{ basename "$d"; return 0; }
+	done
+	return 1
+}
 
 # The RC's pci-epf-vhost function (1234:5600), its PCI device name.
 rc_function()
