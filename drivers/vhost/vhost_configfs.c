@@ -127,6 +127,16 @@ static struct configfs_item_operations vhost_client_item_ops = {
 	.release = vhost_client_release,
 };
 
+/* New settings of @drv, at its defaults. */
+static void *vhost_settings_new(struct vhost_driver *drv)
+{
+	void *settings = kzalloc(drv->settings_size, GFP_KERNEL);
+
+	if (settings && drv->settings_init)
+		drv->settings_init(settings);
+	return settings;
+}
+
 static struct config_group *vhost_client_make_instance(struct config_group *group,
 						       const char *name)
 {
@@ -137,13 +147,11 @@ static struct config_group *vhost_client_make_instance(struct config_group *grou
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
 		return ERR_PTR(-ENOMEM);
-	c->settings = kzalloc(drv->settings_size, GFP_KERNEL);
+	c->settings = vhost_settings_new(drv);
 	if (!c->settings) {
 		kfree(c);
 		return ERR_PTR(-ENOMEM);
 	}
-	if (drv->settings_init)
-		drv->settings_init(c->settings);
 	c->drv = drv;
 	c->id = parent->id;
 	config_group_init_type_name(&c->group, name, &parent->inst_type);
@@ -213,42 +221,28 @@ void vhost_settings_put(struct config_item *item)
 EXPORT_SYMBOL_GPL(vhost_settings_put);
 
 /*
- * The device to create for a binding of @c: an instance's settings, or
- * for the client directory of a client with settings, fresh defaults in
- * @defaults (freed by the caller).
+ * Create the device of a binding of @c: with an instance's settings or,
+ * for the client directory of a client with settings, fresh defaults.
+ * vhost_cfs_lock held.
  */
-static int vhost_bind_of(struct vhost_cfs_client *c, struct vhost_bind *bind,
-			 void **defaults)
-{
-	struct vhost_driver *drv = c->drv;
-
-	*defaults = NULL;
-	bind->client = drv->driver.name;
-	bind->settings = c->settings;
-	bind->settings_size = drv->settings_size;
-	if (!drv->settings_size || c->settings)
-		return 0;
-	*defaults = kzalloc(drv->settings_size, GFP_KERNEL);
-	if (!*defaults)
-		return -ENOMEM;
-	if (drv->settings_init)
-		drv->settings_init(*defaults);
-	bind->settings = *defaults;
-	return 0;
-}
-
-/* Create the device of a binding; vhost_cfs_lock held. */
 static struct vhost_device *vhost_bind_add(struct vhost_transport *t,
 					   struct vhost_cfs_client *c)
 {
+	struct vhost_driver *drv = c->drv;
+	struct vhost_bind bind = {
+		.client = drv->driver.name,
+		.settings = c->settings,
+		.settings_size = drv->settings_size,
+	};
 	struct vhost_device *vdev;
-	struct vhost_bind bind;
-	void *defaults;
-	int ret;
+	void *defaults = NULL;
 
-	ret = vhost_bind_of(c, &bind, &defaults);
-	if (ret)
-		return ERR_PTR(ret);
+	if (drv->settings_size && !c->settings) {
+		defaults = vhost_settings_new(drv);
+		if (!defaults)
+			return ERR_PTR(-ENOMEM);
+		bind.settings = defaults;
+	}
 	vdev = t->add(t, &c->id, &bind);
 	kfree(defaults);
 	return vdev;

@@ -26,10 +26,10 @@
 
 #include "vhost_netdev.h"
 
-#define VNET_HDR_LEN	sizeof(struct virtio_net_hdr_mrg_rxbuf)
-
-/* Frames up to this are copied into the skb's head whole. */
+/* Frames up to this are copied into the skb's head whole ... */
 #define VNET_RX_LINEAR	1600
+/* ... longer ones this much, the rest into page fragments. */
+#define VNET_RX_HEAD	256
 
 /* The gso_type values the driver side may send, by feature. */
 static bool vnet_rx_hdr_ok(struct vnet *vn,

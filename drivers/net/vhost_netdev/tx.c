@@ -25,8 +25,6 @@
 
 #include "vhost_netdev.h"
 
-#define VNET_HDR_LEN	sizeof(struct virtio_net_hdr_mrg_rxbuf)
-
 /* Where the bytes of one packet go: the buffers taken for it. */
 struct vnet_dst {
 	struct vhost_buf *bufs;

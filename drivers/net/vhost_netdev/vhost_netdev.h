@@ -44,10 +44,10 @@
  */
 #define VNET_MAX_FRAME		(IP_MAX_MTU + VLAN_ETH_HLEN)
 
-/* Bytes of a received frame copied into the skb's head, the rest in pages. */
-#define VNET_RX_HEAD		256
-
 #define VNET_DEFAULT_MTU	ETH_DATA_LEN
+
+/* The virtio-net header: VERSION_1 makes it this one, both ways. */
+#define VNET_HDR_LEN		sizeof(struct virtio_net_hdr_mrg_rxbuf)
 
 /**
  * struct vnet_settings - what userspace sets in configfs for one device
