@@ -1141,29 +1141,15 @@ struct rpmsg_hdr {
 };	/* 16 bytes, no padding */
 
 /*
- * Make a buffer of @size bytes available on the message queue, starting
- * with a header to @dst saying @len bytes and followed by @payload: the
- * device must give it back unread (used length 0) and keep running.
+ * The buffer that descriptor 0 heads, made available: the device must give
+ * it back unread (used length 0) and keep running.
  */
-static bool rpmsg_given_back(const char *what, uint32_t size, uint32_t dst,
-			     uint16_t len, const void *payload,
-			     uint32_t payload_len)
+static bool given_back(const char *what)
 {
-	struct rpmsg_hdr h = {
-		.src = htole32(0x600),
-		.dst = htole32(dst),
-		.len = htole16(len),
-	};
 	uint64_t deadline;
 	uint32_t st, ulen;
 	uint16_t used = 0;
 
-	if (!running_queue())
-		return false;
-	memcpy(buf_va(0), &h, sizeof(h));
-	if (payload_len)
-		memcpy(buf_va(0) + sizeof(h), payload, payload_len);
-	set_desc(0, buf_pa(0), size, 0, 0);
 	make_available(0, 1);
 	notify();
 	deadline = now_ms() + WAIT_MS;
@@ -1178,6 +1164,30 @@ static bool rpmsg_given_back(const char *what, uint32_t size, uint32_t dst,
 		return false;
 	}
 	return true;
+}
+
+/*
+ * Make a buffer of @size bytes available on the message queue, starting
+ * with a header to @dst saying @len bytes and followed by @payload: the
+ * device must give it back unread (used length 0) and keep running.
+ */
+static bool rpmsg_given_back(const char *what, uint32_t size, uint32_t dst,
+			     uint16_t len, const void *payload,
+			     uint32_t payload_len)
+{
+	struct rpmsg_hdr h = {
+		.src = htole32(0x600),
+		.dst = htole32(dst),
+		.len = htole16(len),
+	};
+
+	if (!running_queue())
+		return false;
+	memcpy(buf_va(0), &h, sizeof(h));
+	if (payload_len)
+		memcpy(buf_va(0) + sizeof(h), payload, payload_len);
+	set_desc(0, buf_pa(0), size, 0, 0);
+	return given_back(what);
 }
 
 static bool case_rpmsg_short(void)
@@ -1234,9 +1244,6 @@ static bool net_given_back(const char *what, uint32_t size, bool writable,
 		10, 99, 0, 1, 10, 99, 0, 255,
 		0x30, 0x39, 0x30, 0x39, 0, 26, 0, 0,	/* UDP 12345 */
 	};
-	uint64_t deadline;
-	uint32_t st, ulen;
-	uint16_t used = 0;
 
 	if (!running_queue())
 		return false;
@@ -1248,20 +1255,7 @@ static bool net_given_back(const char *what, uint32_t size, bool writable,
 	} else {
 		set_desc(0, buf_pa(0), size, 0, 0);
 	}
-	make_available(0, 1);
-	notify();
-	deadline = now_ms() + WAIT_MS;
-	while (now_ms() <= deadline && !(used = used_idx()))
-		sleep_ms(1);
-	__sync_synchronize();	/* the index before the entry */
-	ulen = le32toh(ring_used()->ring[0].len);
-	st = rd(VIRTIO_PCI_EPF_STATUS);
-	if (used != 1 || ulen || (st & S_NEEDS_RESET)) {
-		diag("%s: used idx %u, used length %u, STATUS %#x", what,
-		     used, ulen, st);
-		return false;
-	}
-	return true;
+	return given_back(what);
 }
 
 #define NET_FRAME_LEN	((uint32_t)sizeof(struct net_hdr) + 60)

@@ -175,3 +175,35 @@ iperf3_run()
 		return 1
 	}
 }
+
+# The EP's vhost_netdev interface and the RC's virtio_net one, by name
+# (empty while there is none), and whether they exist, for wait_for.
+ep_if()
+{
+	ls /sys/bus/vhost/devices/vhost*/net 2> /dev/null | head -n 1
+}
+
+rc_if()
+{
+	ls /sys/bus/virtio/drivers/virtio_net/virtio*/net 2> /dev/null |
+		head -n 1
+}
+
+has_ep_if()
+{
+	[ -n "$(ep_if)" ]
+}
+
+has_rc_if()
+{
+	[ -n "$(rc_if)" ]
+}
+
+# ethtool_stat NS IFACE STAT: counter STAT of "ethtool -S IFACE" in
+# namespace NS (- for none).
+ethtool_stat()
+{
+	es_exec="$IPROUTE2 netns exec $1"
+	[ "$1" = - ] && es_exec=
+	$es_exec ethtool -S "$2" | awk -v s="$3:" '$1 == s { print $2 }'
+}

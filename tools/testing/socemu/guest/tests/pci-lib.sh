@@ -404,26 +404,33 @@ ep_down_after_gen()
 # The hostile root complex of tools/testing/selftests/drivers/pci_epf_vhost.
 HOSTILE=/usr/share/vsoc/kselftest/drivers/pci_epf_vhost/hostile_rc
 
-# The RC's pci-epf-vhost function with subsystem ID VEPF_SUBSYS: the
-# function of this test, not one a test before left behind.
-rc_subsys_function()
+# anchors ROLE: the link's limits measured by socemu_bench (the EP pings,
+# the RC answers): the doorbell round trip and the window and DMA copy
+# bandwidths, into $T_NOTE.
+anchors()
 {
-	for d in /sys/bus/pci/devices/*; do
-		[ "$(cat "$d/vendor")" = "$VEPF_VENDOR" ] &&
-			[ "$(cat "$d/device")" = "$VEPF_DEVICE" ] &&
-			[ "$(cat "$d/subsystem_device")" = "$VEPF_SUBSYS" ] &&
-			{ basename "$d"; return 0; }
-	done
-	return 1
+	modprobe socemu_bench role="$1" || return 1
+	rmmod socemu_bench
+	dmesg | sed -n 's/.*socemu_bench: \(doorbell\|window\|dma\)/\1/p' > $T_NOTE
 }
 
-# The RC's pci-epf-vhost function (1234:5600), its PCI device name.
+# The RC's pci-epf-vhost function (1234:5600), its PCI device name; with
+# SUBSYS, the one with that subsystem ID.
 rc_function()
 {
 	for d in /sys/bus/pci/devices/*; do
 		[ "$(cat "$d/vendor")" = "$VEPF_VENDOR" ] &&
 			[ "$(cat "$d/device")" = "$VEPF_DEVICE" ] &&
+			{ [ -z "$1" ] ||
+			  [ "$(cat "$d/subsystem_device")" = "$1" ]; } &&
 			{ basename "$d"; return 0; }
 	done
 	return 1
+}
+
+# The RC's function with subsystem ID VEPF_SUBSYS: the function of this
+# test, not one a test before left behind.
+rc_subsys_function()
+{
+	[ -n "$VEPF_SUBSYS" ] && rc_function "$VEPF_SUBSYS"
 }
