@@ -60,6 +60,10 @@ copy_dynamic()
 for prog in ip ethtool iperf3 sockperf; do
 	copy_dynamic "$prog"
 done
+# The benchmark guests' profiler (vsoc.py bench --profile).
+if [ "$FLAVOUR" = bench ]; then
+	copy_dynamic perf
+fi
 
 cp -a "$BUILD/modules-install/lib/modules" "$ROOT/lib/"
 install -m 755 "$HERE/guest/init" "$ROOT/init"
