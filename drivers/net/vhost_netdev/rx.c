@@ -6,8 +6,8 @@
  * buffers: it checks each virtio-net header against the negotiated
  * features and the real length, copies the frame once into a new skb
  * (its head, then page fragments) and queues it for NAPI, which hands it
- * to GRO.  The buffers of a run are made used together and the driver
- * side is interrupted once, if it asks to be.  A malformed packet is
+ * to GRO.  The buffers are made used VNET_RX_BATCH at a time and the
+ * driver side is interrupted once a batch, if it asks to be.  A malformed packet is
  * dropped and counted and the device keeps running; a ring the vhost core
  * cannot walk fails the device.
  *
@@ -155,18 +155,39 @@ drop:
 	vnet_count(&rx->stats, &rx->stats.drops, 1);
 }
 
+/*
+ * Make the buffers taken so far used and interrupt the driver side if it
+ * asks to be, then let NAPI have the packets: done every VNET_RX_BATCH
+ * packets, not once a run, so that the driver side frees what it sent
+ * (TCP small queues wait for it) while the run goes on.
+ */
+static void vnet_rx_flush(struct vnet_rx *rx, struct vhost_vq *vq,
+			  unsigned int n)
+{
+	if (!n)
+		return;
+	vhost_vq_put_bufs(vq, rx->bufs, n);
+	while (n--)
+		vhost_buf_release(&rx->bufs[n]);
+	if (vhost_vq_kick(vq))
+		vnet_count(&rx->stats, &rx->stats.interrupts, 1);
+	local_bh_disable();
+	napi_schedule(&rx->napi);
+	local_bh_enable();
+}
+
 static void vnet_rx_work(struct work_struct *work)
 {
 	struct vnet_rx *rx = container_of(work, struct vnet_rx, work);
 	struct vhost_vq *vq = READ_ONCE(rx->vq);
-	unsigned int n = 0;
+	unsigned int n = 0, total = 0;
 	bool again = false;
 	int ret = 0;
 
 	if (!vq)
 		return;		/* stopped: queued by NAPI after the cancel */
 	vhost_vq_disable_cb(vq);
-	while (n < VNET_BUDGET) {
+	while (total < VNET_BUDGET) {
 		if (skb_queue_len(&rx->skbs) >= VNET_RX_BACKLOG) {
 			/* NAPI queues the work again once it delivered. */
 			set_bit(VNET_RX_THROTTLED, &rx->flags);
@@ -176,22 +197,17 @@ static void vnet_rx_work(struct work_struct *work)
 		if (ret <= 0)
 			break;
 		vnet_rx_one(rx, &rx->bufs[n]);
-		n++;
+		total++;
+		if (++n == VNET_RX_BATCH) {
+			vnet_rx_flush(rx, vq, n);
+			n = 0;
+		}
 	}
-	if (n == VNET_BUDGET)
+	if (total == VNET_BUDGET)
 		again = true;
 	else if (!ret && !vhost_vq_enable_cb(vq))
 		again = true;	/* buffers came meanwhile */
-	if (n) {
-		vhost_vq_put_bufs(vq, rx->bufs, n);
-		while (n--)
-			vhost_buf_release(&rx->bufs[n]);
-		if (vhost_vq_kick(vq))
-			vnet_count(&rx->stats, &rx->stats.interrupts, 1);
-		local_bh_disable();
-		napi_schedule(&rx->napi);
-		local_bh_enable();
-	}
+	vnet_rx_flush(rx, vq, n);
 	if (again)
 		queue_work(vnet_wq, &rx->work);
 }

@@ -75,7 +75,11 @@ static int vnet_push_skb(struct vnet_dst *d, const struct sk_buff *skb)
 	return ret;
 }
 
-/* Make the buffers taken so far used, in one update. */
+/*
+ * Make the buffers taken so far used, in one update, and interrupt the
+ * driver side if it asks to be: at once, not at the end of the run, so
+ * that it takes the packets and posts new buffers while the run goes on.
+ */
 static void vnet_tx_flush(struct vnet_tx *tx)
 {
 	unsigned int i;
@@ -86,6 +90,8 @@ static void vnet_tx_flush(struct vnet_tx *tx)
 	for (i = 0; i < tx->nbufs; i++)
 		vhost_buf_release(&tx->bufs[i]);
 	tx->nbufs = 0;
+	if (vhost_vq_kick(tx->vq))
+		vnet_count(&tx->stats, &tx->stats.interrupts, 1);
 }
 
 static void vnet_tx_unget(struct vnet_tx *tx, unsigned int first,
@@ -205,7 +211,7 @@ static void vnet_tx_work(struct work_struct *work)
 	struct vnet_tx *tx = container_of(work, struct vnet_tx, work);
 	struct net_device *ndev = tx->vn->ndev;
 	struct netdev_queue *txq = netdev_get_tx_queue(ndev, 0);
-	unsigned int pkts = 0, bytes = 0, budget = VNET_BUDGET;
+	unsigned int budget = VNET_BUDGET;
 	bool waiting = false, more;
 	struct sk_buff *skb;
 	int ret;
@@ -234,16 +240,18 @@ static void vnet_tx_work(struct work_struct *work)
 			waiting = true;
 			break;
 		}
-		pkts++;
-		bytes += skb->len;
+		/*
+		 * The packet left: BQL hears of it now, not at the end of
+		 * the run, so that the stack sends the next ones meanwhile.
+		 */
+		local_bh_disable();
+		netdev_tx_completed_queue(txq, 1, skb->len);
+		local_bh_enable();
 		dev_consume_skb_any(skb);
 		if (ret == -EIO)
 			break;
 	}
 	vnet_tx_flush(tx);
-	if (vhost_vq_kick(tx->vq))
-		vnet_count(&tx->stats, &tx->stats.interrupts, 1);
-	netdev_tx_completed_queue(txq, pkts, bytes);
 
 	spin_lock_bh(&tx->lock);
 	more = !skb_queue_empty(&tx->skbs);

@@ -37,6 +37,9 @@
 /* Received packets waiting for NAPI before the ring is left alone. */
 #define VNET_RX_BACKLOG		256
 
+/* Received packets made used, and handed to NAPI, at a time. */
+#define VNET_RX_BATCH		16
+
 /*
  * The longest frame either way: the largest IP packet (a GSO packet of
  * 64 KiB) behind an Ethernet and a VLAN header.  A longer buffer from the
