@@ -42,10 +42,13 @@
  * served is theirs to say. It also counts the name service announcements
  * (of channel creations and removals) it received.
  *
- * With --flood (vhost_rng only), no case runs either: from DRIVER_OK, with
- * VIRTIO_RING_F_EVENT_IDX negotiated, queue 0 is kept full: FLOOD_RING
- * writable buffers, each given again as soon as the device used it, with
- * a notification every time, whatever the device's avail_event says. The
+ * With --flood (vhost_rng or vhost_netdev), no case runs either: from
+ * DRIVER_OK, with VIRTIO_RING_F_EVENT_IDX negotiated, the queue the
+ * endpoint reads is kept full: FLOOD_RING buffers, each given again as
+ * soon as the device used it, with a notification every time, whatever
+ * the device's avail_event says. For vhost_rng they are writable buffers
+ * on queue 0; for vhost_netdev, packets on the transmitq, each the
+ * well-formed broadcast frame of the net cases (--bytes does not apply). The
  * flood ends after SECONDS, or once the device stops: STATUS without
  * DRIVER_OK or with DEVICE_NEEDS_RESET (a reset, the client unbound or
  * removed on the endpoint), or no buffer used for WAIT_MS. How many
@@ -193,6 +196,16 @@ static const char *skip_reason;
  * of them for MSI) has one left for the buffers.
  */
 static bool compact_rings;
+/* The net cases' frame: a UDP datagram to the broadcast address. */
+static const uint8_t net_frame[60] = {
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff,	/* broadcast */
+	0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00,	/* IPv4 */
+	0x45, 0, 0, 46, 0, 0, 0x40, 0, 64, 17, 0, 0,
+	10, 99, 0, 1, 10, 99, 0, 255,
+	0x30, 0x39, 0x30, 0x39, 0, 26, 0, 0,	/* UDP 12345 */
+};
+
+#define NET_FRAME_LEN	((uint32_t)(sizeof(struct net_hdr) + sizeof(net_frame)))
 /*
  * --flood: for how long, in seconds. Queue 0 has FLOOD_RING descriptors,
  * its three parts in the PG_IDLE page (a page of 4 KiB or more), and the
@@ -205,6 +218,12 @@ static unsigned int flood_len = BUF_LEN;	/* --bytes */
 #define FLOOD_AVAIL		0x800
 #define FLOOD_USED		0xa00
 static size_t page_size;
+
+/* The flood's ring: PG_IDLE, unless queue 0 idles there (the net flood). */
+static unsigned int flood_page(void)
+{
+	return ring_q ? PG_DESC : PG_IDLE;
+}
 
 #define USAGE	"[--hold SECONDS | --trickle MS COUNT | --flood SECONDS [--bytes N]] [BDF]"
 
@@ -762,7 +781,7 @@ out:
 }
 
 /*
- * --flood: keep queue 0 of vhost_rng (as running_queue() set it up) full
+ * --flood: keep the queue under test (as running_queue() set it up) full
  * for up to @seconds: every buffer the device uses is given again at once,
  * and the device notified. DEVICE_ID 0 does not end the flood: the
  * endpoint clears it before it stops the client, and the flood goes on
@@ -770,11 +789,10 @@ out:
  */
 static bool run_flood(unsigned int seconds)
 {
-	struct ring_desc *desc = (struct ring_desc *)pages[PG_IDLE];
-	struct ring_avail *avail =
-		(struct ring_avail *)(pages[PG_IDLE] + FLOOD_AVAIL);
-	struct ring_used *used =
-		(struct ring_used *)(pages[PG_IDLE] + FLOOD_USED);
+	uint8_t *ring = pages[flood_page()];
+	struct ring_desc *desc = (struct ring_desc *)ring;
+	struct ring_avail *avail = (struct ring_avail *)(ring + FLOOD_AVAIL);
+	struct ring_used *used = (struct ring_used *)(ring + FLOOD_USED);
 	unsigned int i, nbufs = page_size / flood_len, kicks = 0, batch = 0;
 	uint64_t start = now_ms(), progress = start, gone = 0, t;
 	unsigned long long total = 0;
@@ -783,11 +801,18 @@ static bool run_flood(unsigned int seconds)
 	uint32_t st, id = 0;
 	bool ok = true;
 
+	for (i = 0; ring_q && i < nbufs; i++) {
+		uint8_t *b = pages[PG_TRICKLE] + i * flood_len;
+
+		memset(b, 0, sizeof(struct net_hdr));
+		memcpy(b + sizeof(struct net_hdr), net_frame,
+		       sizeof(net_frame));
+	}
 	for (i = 0; i < FLOOD_RING; i++) {
 		desc[i].addr = htole64(pages_pa[PG_TRICKLE] +
 				       (i % nbufs) * flood_len);
 		desc[i].len = htole32(flood_len);
-		desc[i].flags = htole16(DESC_F_WRITE);
+		desc[i].flags = htole16(ring_q ? 0 : DESC_F_WRITE);
 		desc[i].next = 0;
 		avail->ring[i] = htole16(i);
 	}
@@ -796,8 +821,8 @@ static bool run_flood(unsigned int seconds)
 	STORE(&avail->idx, htole16(idx));
 	notify();
 	kicks++;
-	diag("flood: %u buffers of %u bytes on queue 0, each given again once used, for up to %u s",
-	     FLOOD_RING, flood_len, seconds);
+	diag("flood: %u buffers of %u bytes on queue %u, each given again once used, for up to %u s",
+	     FLOOD_RING, flood_len, ring_q, seconds);
 	for (;;) {
 		t = now_ms();
 		st = rd(VIRTIO_PCI_EPF_STATUS);
@@ -895,9 +920,9 @@ static bool running_queue(void)
 			return false;
 	}
 	if (flood_s)
-		queue_setup(FLOOD_RING, pages_pa[PG_IDLE],
-			    pages_pa[PG_IDLE] + FLOOD_AVAIL,
-			    pages_pa[PG_IDLE] + FLOOD_USED);
+		queue_setup(FLOOD_RING, pages_pa[flood_page()],
+			    pages_pa[flood_page()] + FLOOD_AVAIL,
+			    pages_pa[flood_page()] + FLOOD_USED);
 	else if (compact_rings)
 		queue_setup(RING_SIZE, pages_pa[PG_IDLE] + 0x200,
 			    pages_pa[PG_IDLE] + 0x600, pages_pa[PG_IDLE] + 0xa00);
@@ -1237,18 +1262,10 @@ static bool case_rpmsg_ns_nameless(void)
 static bool net_given_back(const char *what, uint32_t size, bool writable,
 			   const struct net_hdr *hdr)
 {
-	static const uint8_t frame[60] = {
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff,	/* broadcast */
-		0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00,	/* IPv4 */
-		0x45, 0, 0, 46, 0, 0, 0x40, 0, 64, 17, 0, 0,
-		10, 99, 0, 1, 10, 99, 0, 255,
-		0x30, 0x39, 0x30, 0x39, 0, 26, 0, 0,	/* UDP 12345 */
-	};
-
 	if (!running_queue())
 		return false;
 	memcpy(buf_va(0), hdr, sizeof(*hdr));
-	memcpy(buf_va(0) + sizeof(*hdr), frame, sizeof(frame));
+	memcpy(buf_va(0) + sizeof(*hdr), net_frame, sizeof(net_frame));
 	if (writable) {
 		set_desc(0, buf_pa(0), size, DESC_F_NEXT, 1);
 		set_desc(1, buf_pa(1), BUF_LEN, DESC_F_WRITE, 0);
@@ -1258,7 +1275,6 @@ static bool net_given_back(const char *what, uint32_t size, bool writable,
 	return given_back(what);
 }
 
-#define NET_FRAME_LEN	((uint32_t)sizeof(struct net_hdr) + 60)
 
 static bool case_net_good(void)
 {
@@ -1787,9 +1803,11 @@ int main(int argc, char **argv)
 				VIRTIO_ID_RPMSG);
 	}
 	if (flood_s) {
-		if (device != VIRTIO_ID_RNG)
-			return bail_out("--flood is for vhost_rng (device %u)",
-					VIRTIO_ID_RNG);
+		if (device == VIRTIO_ID_NET)
+			flood_len = NET_FRAME_LEN;
+		else if (device != VIRTIO_ID_RNG)
+			return bail_out("--flood is for vhost_rng (device %u) or vhost_netdev (device %u)",
+					VIRTIO_ID_RNG, VIRTIO_ID_NET);
 		if (page_size < 4096)
 			return bail_out("--flood needs pages of 4 KiB or more");
 		if (!flood_len || flood_len > page_size)
