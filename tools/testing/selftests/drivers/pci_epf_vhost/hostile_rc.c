@@ -821,8 +821,9 @@ static bool run_flood(unsigned int seconds)
 	STORE(&avail->idx, htole16(idx));
 	notify();
 	kicks++;
-	diag("flood: %u buffers of %u bytes on queue %u, each given again once used, for up to %u s",
-	     FLOOD_RING, flood_len, ring_q, seconds);
+	diag("flood: %u buffers of %u bytes on queue %u, each given again once used",
+	     FLOOD_RING, flood_len, ring_q);
+	diag("flood: for up to %u s", seconds);
 	for (;;) {
 		t = now_ms();
 		st = rd(VIRTIO_PCI_EPF_STATUS);
@@ -1274,7 +1275,6 @@ static bool net_given_back(const char *what, uint32_t size, bool writable,
 	}
 	return given_back(what);
 }
-
 
 static bool case_net_good(void)
 {
@@ -1806,8 +1806,8 @@ int main(int argc, char **argv)
 		if (device == VIRTIO_ID_NET)
 			flood_len = NET_FRAME_LEN;
 		else if (device != VIRTIO_ID_RNG)
-			return bail_out("--flood is for vhost_rng (device %u) or vhost_netdev (device %u)",
-					VIRTIO_ID_RNG, VIRTIO_ID_NET);
+			return bail_out("--flood is for vhost_rng or vhost_netdev, not device %u",
+					device);
 		if (page_size < 4096)
 			return bail_out("--flood needs pages of 4 KiB or more");
 		if (!flood_len || flood_len > page_size)
