@@ -379,7 +379,7 @@ static int vrpmsg_send(struct rpmsg_endpoint *ept, u32 src, u32 dst,
 	} else if (vhost_vq_put_buf(vrp->txq, &vrp->txbuf)) {
 		ret = -EIO;
 	} else {
-		vhost_vq_kick(vrp->txq);
+		vhost_vq_kick_cansleep(vrp->txq);
 	}
 	vhost_buf_release(&vrp->txbuf);
 	mutex_unlock(&vrp->tx_lock);
@@ -815,7 +815,7 @@ static bool vrpmsg_rx_one(struct vrpmsg *vrp)
 	/* Give the buffer back first: the other side may be waiting. */
 	if (vhost_vq_put_buf(vrp->rxq, buf))
 		return false;
-	vhost_vq_kick(vrp->rxq);
+	vhost_vq_kick_cansleep(vrp->rxq);
 	if (good)
 		vrpmsg_deliver(vrp, vrpmsg32(hdr.src), vrpmsg32(hdr.dst),
 			       vrp->rxdata, len);

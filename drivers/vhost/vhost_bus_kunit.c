@@ -41,6 +41,7 @@ struct fake_transport {
 	u8 *win;
 	size_t win_size;
 	int vq_notifications;
+	int vq_notifications_cansleep;
 };
 
 static struct fake_transport *to_fake(struct vhost_device *vdev)
@@ -147,6 +148,13 @@ static void fake_notify_vq(struct vhost_device *vdev, unsigned int index)
 	to_fake(vdev)->vq_notifications++;
 }
 
+static void fake_notify_vq_cansleep(struct vhost_device *vdev,
+				    unsigned int index)
+{
+	might_sleep();
+	to_fake(vdev)->vq_notifications_cansleep++;
+}
+
 static const struct vhost_transport_ops fake_ops = {
 	.get_driver_features = fake_get_driver_features,
 	.set_device_features = fake_set_device_features,
@@ -159,6 +167,7 @@ static const struct vhost_transport_ops fake_ops = {
 	.read = fake_read,
 	.write = fake_write,
 	.notify_vq = fake_notify_vq,
+	.notify_vq_cansleep = fake_notify_vq_cansleep,
 };
 
 static void fake_release(struct vhost_device *vdev)
@@ -847,6 +856,16 @@ static void queue_round_trip(struct kunit *test)
 	KUNIT_EXPECT_MEMEQ(test, d->in, "world!", 6);
 	KUNIT_EXPECT_EQ(test, vhost_vq_get_buf(client.vqs[0], &buf), 0);
 
+	/* From process context, the transport's sleeping op interrupts. */
+	drv_post(test, d);
+	KUNIT_ASSERT_EQ(test, vhost_vq_get_buf(client.vqs[0], &buf), 1);
+	KUNIT_EXPECT_EQ(test, vhost_vq_put_buf(client.vqs[0], &buf), 0);
+	vhost_buf_release(&buf);
+	KUNIT_EXPECT_TRUE(test, vhost_vq_kick_cansleep(client.vqs[0]));
+	KUNIT_EXPECT_EQ(test, ft->vq_notifications_cansleep, 1);
+	KUNIT_EXPECT_EQ(test, ft->vq_notifications, 1);
+	KUNIT_EXPECT_PTR_EQ(test, virtqueue_get_buf(d->vq, &len), (void *)d);
+
 	/* Notification suppression: the driver side asks for no interrupt. */
 	virtqueue_disable_cb(d->vq);
 	drv_post(test, d);
@@ -854,7 +873,9 @@ static void queue_round_trip(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vhost_vq_put_buf(client.vqs[0], &buf), 0);
 	vhost_buf_release(&buf);
 	vhost_vq_kick(client.vqs[0]);
+	KUNIT_EXPECT_FALSE(test, vhost_vq_kick_cansleep(client.vqs[0]));
 	KUNIT_EXPECT_EQ(test, ft->vq_notifications, 1);
+	KUNIT_EXPECT_EQ(test, ft->vq_notifications_cansleep, 1);
 
 	/* A reset deletes the queues. */
 	KUNIT_EXPECT_EQ(test, drv_write_status(ft, 0), 0);

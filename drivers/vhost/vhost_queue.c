@@ -445,6 +445,21 @@ int vhost_vq_put_bufs(struct vhost_vq *vq, struct vhost_buf *bufs,
 }
 EXPORT_SYMBOL_GPL(vhost_vq_put_bufs);
 
+/* Whether the driver side asks to be interrupted now (flags, EVENT_IDX). */
+static bool vhost_vq_need_kick(struct vhost_vq *vq)
+{
+	int ret;
+
+	if (vhost_vq_dead(vq))
+		return false;
+	ret = vringh_need_notify_mmio(&vq->vrh);
+	if (ret < 0) {
+		vhost_device_fail(vq->vdev, "unreadable ring");
+		return false;
+	}
+	return ret;
+}
+
 /**
  * vhost_vq_kick() - notify the driver side of used buffers, if it wants
  * @vq: the queue
@@ -456,21 +471,40 @@ EXPORT_SYMBOL_GPL(vhost_vq_put_bufs);
  */
 bool vhost_vq_kick(struct vhost_vq *vq)
 {
-	int ret;
-
-	if (vhost_vq_dead(vq))
+	if (!vhost_vq_need_kick(vq))
 		return false;
-	ret = vringh_need_notify_mmio(&vq->vrh);
-
-	if (ret < 0) {
-		vhost_device_fail(vq->vdev, "unreadable ring");
-		return false;
-	}
-	if (ret)
-		vq->vdev->ops->notify_vq(vq->vdev, vq->index);
-	return ret;
+	vq->vdev->ops->notify_vq(vq->vdev, vq->index);
+	return true;
 }
 EXPORT_SYMBOL_GPL(vhost_vq_kick);
+
+/**
+ * vhost_vq_kick_cansleep() - vhost_vq_kick(), from process context
+ * @vq: the queue
+ *
+ * As vhost_vq_kick(), for a client that may sleep where it kicks (its
+ * work): a transport whose interrupt sleeps to be raised
+ * (pci_epc_raise_irq()) raises it before returning instead of deferring
+ * it to a work item of its own, one scheduling hop less on the way to the
+ * driver side.
+ *
+ * Context: process context; may sleep.
+ * Return: true if the driver side was interrupted, for statistics.
+ */
+bool vhost_vq_kick_cansleep(struct vhost_vq *vq)
+{
+	const struct vhost_transport_ops *ops = vq->vdev->ops;
+
+	might_sleep();
+	if (!vhost_vq_need_kick(vq))
+		return false;
+	if (ops->notify_vq_cansleep)
+		ops->notify_vq_cansleep(vq->vdev, vq->index);
+	else
+		ops->notify_vq(vq->vdev, vq->index);
+	return true;
+}
+EXPORT_SYMBOL_GPL(vhost_vq_kick_cansleep);
 
 /**
  * vhost_vq_enable_cb() - ask the driver side to kick on new buffers

@@ -92,7 +92,11 @@ struct vhost_vq_config {
  * @write: copy @len bytes from @src to driver-side bus address @addr: a
  *	buffer the device writes.  As @read.
  * @notify_vq: interrupt the driver side for used buffers of queue @index.
- *	Called in any context, without the lock.
+ *	Called in any context, without the lock: a transport whose interrupt
+ *	needs to sleep defers it.
+ * @notify_vq_cansleep: as @notify_vq, in process context, so that the
+ *	interrupt may be raised before returning rather than deferred.
+ *	Optional; without it, @notify_vq is called.
  *
  * Unless said otherwise, ops are called in process context with the
  * device's lock held, and may sleep.  Values read from the driver side
@@ -115,6 +119,8 @@ struct vhost_transport_ops {
 	int (*write)(struct vhost_device *vdev, u64 addr, const void *src,
 		     size_t len);
 	void (*notify_vq)(struct vhost_device *vdev, unsigned int index);
+	void (*notify_vq_cansleep)(struct vhost_device *vdev,
+				   unsigned int index);
 };
 
 /**
@@ -423,6 +429,7 @@ int vhost_vq_put_buf(struct vhost_vq *vq, struct vhost_buf *buf);
 int vhost_vq_put_bufs(struct vhost_vq *vq, struct vhost_buf *bufs,
 		      unsigned int n);
 bool vhost_vq_kick(struct vhost_vq *vq);
+bool vhost_vq_kick_cansleep(struct vhost_vq *vq);
 bool vhost_vq_enable_cb(struct vhost_vq *vq);
 void vhost_vq_disable_cb(struct vhost_vq *vq);
 

@@ -169,7 +169,7 @@ static void vnet_rx_flush(struct vnet_rx *rx, struct vhost_vq *vq,
 	vhost_vq_put_bufs(vq, rx->bufs, n);
 	while (n--)
 		vhost_buf_release(&rx->bufs[n]);
-	if (vhost_vq_kick(vq))
+	if (vhost_vq_kick_cansleep(vq))
 		vnet_count(&rx->stats, &rx->stats.interrupts, 1);
 	local_bh_disable();
 	napi_schedule(&rx->napi);

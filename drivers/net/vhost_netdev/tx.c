@@ -90,7 +90,7 @@ static void vnet_tx_flush(struct vnet_tx *tx)
 	for (i = 0; i < tx->nbufs; i++)
 		vhost_buf_release(&tx->bufs[i]);
 	tx->nbufs = 0;
-	if (vhost_vq_kick(tx->vq))
+	if (vhost_vq_kick_cansleep(tx->vq))
 		vnet_count(&tx->stats, &tx->stats.interrupts, 1);
 }
 
