@@ -25,9 +25,11 @@
  * another system: every wait for it is bounded by cmd_timeout_ms; a device
  * that does not answer is marked broken, and the virtio device with it.
  *
- * Interrupts are threaded: virtqueue and config callbacks run in process
- * context, as with remoteproc, because stock drivers such as
- * virtio_rpmsg_bus take mutexes in them.
+ * virtio_rpmsg_bus takes mutexes in its virtqueue callbacks, as remoteproc
+ * calls them in process context: for it, and for the config and shared
+ * interrupts, the handlers are threaded. Other stock drivers expect what
+ * virtio_pci gives them, virtqueue callbacks in the hard interrupt handler
+ * of their MSI-X vector (NAPI scheduled there, one scheduling hop less).
  *
  * The device is untrusted: a doorbell outside its BARs is refused, sizes
  * beyond the protocol's refuse the probe, and a config generation that stays odd or never settles
@@ -50,6 +52,7 @@
 #include <linux/slab.h>
 #include <linux/virtio.h>
 #include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
 #include <linux/virtio_pci_epf.h>
 #include <linux/virtio_ring.h>
 
@@ -508,9 +511,15 @@ static int vpe_setup_vq(struct virtio_pci_epf *vpe, unsigned int index,
 
 	if (vpe->msix && info->callback) {
 		vector = index + 1;
-		ret = request_threaded_irq(pci_irq_vector(vpe->pdev, vector),
-					   NULL, vring_interrupt, IRQF_ONESHOT,
-					   dev_name(&vpe->vdev.dev), vq);
+		if (vpe->vdev.id.device == VIRTIO_ID_RPMSG)
+			ret = request_threaded_irq(pci_irq_vector(vpe->pdev, vector),
+						   NULL, vring_interrupt,
+						   IRQF_ONESHOT,
+						   dev_name(&vpe->vdev.dev), vq);
+		else
+			ret = request_irq(pci_irq_vector(vpe->pdev, vector),
+					  vring_interrupt, 0,
+					  dev_name(&vpe->vdev.dev), vq);
 		if (ret)
 			return ret;
 		v->irq = true;
