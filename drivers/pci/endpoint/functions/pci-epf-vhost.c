@@ -63,7 +63,9 @@
  * written by the service thread before DRIVER_OK and only read after it.
  * The pending interrupt bits and the doorbells' rung bits are atomic; the
  * doorbells' interrupts are requested and freed under epfv->lock, while
- * the service thread is stopped.
+ * the service thread is stopped. epfv->kick_dev is the device under RCU,
+ * for the doorbells' handlers: set once the device is added, cleared and
+ * waited for (synchronize_rcu()) before it is unregistered.
  */
 
 #include <linux/bitops.h>
@@ -179,6 +181,7 @@ struct pci_epf_vhost {
 
 	struct mutex lock;		/* see the locking note */
 	struct epf_vhost_device *dev;
+	struct epf_vhost_device __rcu *kick_dev;	/* RCU, for doorbells */
 	struct task_struct *thread;
 	bool link_up;
 	bool initialized;
@@ -1167,17 +1170,52 @@ static bool epf_vhost_service(struct pci_epf_vhost *epfv,
 	return busy;
 }
 
-/* A doorbell's interrupt: the RC posted a command or kicked a queue. */
+/*
+ * A queue's doorbell rang: pass the kick on from here, the way the
+ * service thread would, one scheduling hop sooner. False if there is no
+ * device: the thread looks then.
+ */
+static bool epf_vhost_doorbell_kick(struct pci_epf_vhost *epfv,
+				    unsigned int q)
+{
+	struct epf_vhost_device *d = rcu_dereference(epfv->kick_dev);
+	unsigned int off = epfv->notify_off + 4 * q;
+
+	if (!d || q >= epfv->num_queues)
+		return false;
+	if (!epf_vhost_rd(epfv, off))
+		return true;	/* taken by the thread's look meanwhile */
+	/* As epf_vhost_service(): clear first, a kick after it is seen. */
+	epf_vhost_wr(epfv, off, 0);
+	/* The clear lands before the client looks at the ring. */
+	mb();
+	vhost_vq_kicked(&d->vdev, q);
+	return true;
+}
+
+/*
+ * A doorbell's interrupt: the RC kicked a queue, passed on from here, or
+ * posted a command, for the service thread.
+ */
 static irqreturn_t epf_vhost_doorbell(int irq, void *data)
 {
 	struct epf_vhost_doorbell *db = data;
 	struct pci_epf_vhost *epfv = db->epfv;
+	bool wake = false;
 	unsigned int bit;
 
 	db->count++;
-	for_each_set_bit(bit, db->rings, EPF_VHOST_NR_DB)
+	rcu_read_lock();
+	for_each_set_bit(bit, db->rings, EPF_VHOST_NR_DB) {
+		if (bit != EPF_VHOST_DB_CMD &&
+		    epf_vhost_doorbell_kick(epfv, bit))
+			continue;
 		set_bit(bit, epfv->rung);
-	wake_up(&epfv->wq);
+		wake = true;
+	}
+	rcu_read_unlock();
+	if (wake)
+		wake_up(&epfv->wq);
 	return IRQ_HANDLED;
 }
 
@@ -1523,6 +1561,7 @@ static struct vhost_device *epf_vhost_add(struct vhost_transport *t,
 		vhost_device_put(&d->vdev);
 		goto unlock;
 	}
+	rcu_assign_pointer(epfv->kick_dev, d);
 	mutex_unlock(&epfv->lock);
 	return &d->vdev;
 
@@ -1539,7 +1578,10 @@ static void epf_vhost_del(struct vhost_transport *t, struct vhost_device *vdev)
 	mutex_lock(&epfv->lock);
 	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_DEVICE_ID, 0);
 	epfv->dev = NULL;
+	RCU_INIT_POINTER(epfv->kick_dev, NULL);
 	mutex_unlock(&epfv->lock);
+	/* No doorbell's handler kicks the device from here on. */
+	synchronize_rcu();
 	/* The driver side loses its device: tell it, as a failure would. */
 	epf_vhost_raise(epfv, VIRTIO_PCI_EPF_MAX_QUEUES, VIRTIO_PCI_EPF_ISR_CONFIG);
 	vhost_device_unregister(vdev);
