@@ -1116,6 +1116,26 @@ static void epf_vhost_new_driver(struct pci_epf_vhost *epfv, u32 epoch)
 }
 
 /*
+ * If queue @q's NOTIFY word is set, clear it and pass the kick on to the
+ * client; true if it was set. Any context: the service thread and the
+ * doorbells' handlers both call it.
+ */
+static bool epf_vhost_take_kick(struct pci_epf_vhost *epfv,
+				struct epf_vhost_device *d, unsigned int q)
+{
+	unsigned int off = epfv->notify_off + 4 * q;
+
+	if (!epf_vhost_rd(epfv, off))
+		return false;
+	/* Clear first: a notification after this is seen next time. */
+	epf_vhost_wr(epfv, off, 0);
+	/* The clear lands before the client looks at the ring. */
+	mb();
+	vhost_vq_kicked(&d->vdev, q);
+	return true;
+}
+
+/*
  * One pass over the register block; true if there was anything to do.
  * The queues looked at are those whose doorbell rang, in @rung, or all of
  * them if @rung is NULL (polling, or the look now and then in case a
@@ -1152,20 +1172,9 @@ static bool epf_vhost_service(struct pci_epf_vhost *epfv,
 		busy = true;
 	}
 	d = epfv->dev;
-	for (q = 0; d && q < epfv->num_queues; q++) {
-		unsigned int off = epfv->notify_off + 4 * q;
-
-		if (rung && !test_bit(q, rung))
-			continue;
-		if (!epf_vhost_rd(epfv, off))
-			continue;
-		/* Clear first: a notification after this is seen next time. */
-		epf_vhost_wr(epfv, off, 0);
-		/* The clear lands before the client looks at the ring. */
-		mb();
-		vhost_vq_kicked(&d->vdev, q);
-		busy = true;
-	}
+	for (q = 0; d && q < epfv->num_queues; q++)
+		if ((!rung || test_bit(q, rung)) && epf_vhost_take_kick(epfv, d, q))
+			busy = true;
 	mutex_unlock(&epfv->lock);
 	return busy;
 }
@@ -1179,17 +1188,11 @@ static bool epf_vhost_doorbell_kick(struct pci_epf_vhost *epfv,
 				    unsigned int q)
 {
 	struct epf_vhost_device *d = rcu_dereference(epfv->kick_dev);
-	unsigned int off = epfv->notify_off + 4 * q;
 
 	if (!d || q >= epfv->num_queues)
 		return false;
-	if (!epf_vhost_rd(epfv, off))
-		return true;	/* taken by the thread's look meanwhile */
-	/* As epf_vhost_service(): clear first, a kick after it is seen. */
-	epf_vhost_wr(epfv, off, 0);
-	/* The clear lands before the client looks at the ring. */
-	mb();
-	vhost_vq_kicked(&d->vdev, q);
+	/* Nothing there: taken by the thread's look meanwhile. */
+	epf_vhost_take_kick(epfv, d, q);
 	return true;
 }
 
