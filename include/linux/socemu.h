@@ -53,6 +53,8 @@ unsigned int socemu_doorbell_vectors(const struct socemu_doorbell *db);
 void __iomem *socemu_doorbell_shm(const struct socemu_doorbell *db,
 				  size_t *size);
 phys_addr_t socemu_doorbell_shm_phys(const struct socemu_doorbell *db);
+int socemu_doorbell_reserve_dma(struct socemu_doorbell *db, phys_addr_t phys,
+				size_t size);
 int socemu_doorbell_ring(struct socemu_doorbell *db, u16 peer,
 			 unsigned int vector);
 void socemu_doorbell_set_handler(struct socemu_doorbell *db,

@@ -19,9 +19,13 @@
  */
 
 #include <linux/bits.h>
+#include <linux/dma-map-ops.h>
 #include <linux/interrupt.h>
+#include <linux/ioport.h>
 #include <linux/io.h>
 #include <linux/list.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
@@ -70,6 +74,7 @@ struct socemu_doorbell {
 	spinlock_t lock;		/* protects handler and data */
 	socemu_doorbell_fn handler;
 	void *data;
+	bool dma_reserved;		/* a coherent pool is declared */
 };
 
 static DEFINE_MUTEX(socemu_lock);
@@ -236,6 +241,10 @@ EXPORT_SYMBOL_GPL(socemu_doorbell_get);
 void socemu_doorbell_put(struct socemu_doorbell *db)
 {
 	socemu_doorbell_clear_handler(db);
+	if (db->dma_reserved) {
+		dma_release_coherent_memory(&db->n.pdev->dev);
+		db->dma_reserved = false;
+	}
 	socemu_unclaim(&db->n);
 }
 EXPORT_SYMBOL_GPL(socemu_doorbell_put);
@@ -305,6 +314,54 @@ phys_addr_t socemu_doorbell_shm_phys(const struct socemu_doorbell *db)
 	return pci_resource_start(db->n.pdev, IVSHMEM_BAR_SHM);
 }
 EXPORT_SYMBOL_GPL(socemu_doorbell_shm_phys);
+
+/**
+ * socemu_doorbell_reserve_dma() - give a doorbell's device a DMA pool
+ * @db: the doorbell, claimed by the caller
+ * @phys: start of a range of RAM that the kernel command line reserved
+ *	  (memmap=SIZE$PHYS), aligned to @size
+ * @size: size of the range, a power of two
+ *
+ * From then on, until socemu_doorbell_put(), every coherent DMA
+ * allocation made for the doorbell's PCI device comes from this range
+ * (first fit, so an allocation from an empty pool starts at @phys), with
+ * a bus address equal to its physical address. This is what a
+ * devicetree reserved-memory region gives a device on a platform; the
+ * emulated NTB uses it to make the buffers its clients allocate land
+ * where its memory window translates to.
+ *
+ * Return: 0, -EINVAL if the range is not a reserved, aligned power of
+ * two, -EBUSY if a pool is already declared, or another error.
+ */
+int socemu_doorbell_reserve_dma(struct socemu_doorbell *db, phys_addr_t phys,
+				size_t size)
+{
+	struct device *dev = &db->n.pdev->dev;
+	int ret;
+
+	if (!is_power_of_2(size) || !IS_ALIGNED(phys, size)) {
+		dev_err(dev, "DMA pool [%pa, +%#zx): not an aligned power of two\n",
+			&phys, size);
+		return -EINVAL;
+	}
+	if (db->dma_reserved)
+		return -EBUSY;
+	/* A range of System RAM cannot be remapped write-combined. */
+	if (region_intersects(phys, size, IORESOURCE_SYSTEM_RAM,
+			      IORES_DESC_NONE) != REGION_DISJOINT) {
+		dev_err(dev, "DMA pool [%pa, +%#zx): not reserved (memmap=)\n",
+			&phys, size);
+		return -EINVAL;
+	}
+	ret = dma_declare_coherent_memory(dev, phys, phys, size);
+	if (ret) {
+		dev_err(dev, "DMA pool [%pa, +%#zx): %d\n", &phys, size, ret);
+		return ret;
+	}
+	db->dma_reserved = true;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(socemu_doorbell_reserve_dma);
 
 /**
  * socemu_doorbell_ring() - raise an interrupt vector of another peer

@@ -56,14 +56,42 @@ copy_dynamic()
 	done
 }
 
-# The network tests' tools, from Debian's packages.
-for prog in ip ethtool iperf3 sockperf; do
+# The network tests' tools, from Debian's packages, and bash for the
+# upstream ntb_test.sh ("#!/bin/bash"), and GNU cmp, which takes the hexadecimal
+# sizes ntb_test.sh gives it.
+for prog in ip ethtool iperf3 sockperf bash cmp; do
 	copy_dynamic "$prog"
 done
+[ -e "$ROOT/bin/bash" ] || ln -s "/$(command -v bash | sed 's|^/||')" "$ROOT/bin/bash"
+# kmod's modprobe for programs that find it in PATH (ntb_test.sh, under
+# bash) and for the kernel's module requests: busybox's fails "modprobe -r
+# MODULE" when a module MODULE depends on stays in use, kmod's does not.
+# busybox sh still runs its own applet for a bare "modprobe".
+copy_dynamic kmod
+ln -sf "/$(command -v kmod | sed 's|^/||')" "$ROOT/sbin/modprobe"
 # The benchmark guests' profiler (vsoc.py bench --profile).
 if [ "$FLAVOUR" = bench ]; then
 	copy_dynamic perf
 fi
+
+# ssh between the two VMs of a boot with a network link (nic=ssh in
+# tests.plan; guest/init starts the server): ntb_test.sh -r drives the
+# remote NTB port over ssh. Dropbear, with a key pair made here that both
+# VMs share; root's shell is bash, which ntb_test.sh's remote commands
+# need.
+copy_dynamic dropbear
+copy_dynamic dbclient
+install -m 755 "$HERE/guest/ssh" "$ROOT/usr/bin/ssh"
+mkdir -p "$ROOT/etc/dropbear" "$ROOT/root/.ssh"
+chmod 700 "$ROOT/root" "$ROOT/root/.ssh"
+dropbearkey -t ed25519 -f "$ROOT/etc/dropbear/dropbear_ed25519_host_key" \
+	> /dev/null 2>&1
+dropbearkey -t ed25519 -f "$ROOT/root/.ssh/id_dropbear" 2> /dev/null |
+	grep '^ssh-ed25519 ' > "$ROOT/root/.ssh/authorized_keys"
+chmod 600 "$ROOT/root/.ssh/authorized_keys"
+echo 'root:x:0:0:root:/root:/bin/bash' > "$ROOT/etc/passwd"
+echo 'root:x:0:' > "$ROOT/etc/group"
+printf '/bin/sh\n/bin/bash\n' > "$ROOT/etc/shells"
 
 cp -a "$BUILD/modules-install/lib/modules" "$ROOT/lib/"
 install -m 755 "$HERE/guest/init" "$ROOT/init"
@@ -81,6 +109,9 @@ KSFT=$ROOT/usr/share/vsoc/kselftest
 mkdir -p "$KSFT/kselftest"
 cp "$CACHE/src/tools/testing/selftests/kselftest/ktap_helpers.sh" \
 	"$KSFT/kselftest/"
+# The upstream NTB test, unmodified (guest/tests/ntb-hw-socemu runs it).
+mkdir -p "$KSFT/ntb"
+cp "$CACHE/src/tools/testing/selftests/ntb/ntb_test.sh" "$KSFT/ntb/"
 (cd "$HERE/../selftests" && git ls-files -co --exclude-standard -- . |
 	while read -r f; do
 		mkdir -p "$KSFT/$(dirname "$f")"

@@ -9,7 +9,7 @@ PKGS=(
 	linux-source-6.12 build-essential flex bison bc libelf-dev libssl-dev
 	cpio kmod dwarves rsync xz-utils python3 perl sparse
 	qemu-system-x86 busybox-static clang libclang-rt-14-dev git python3-ply python3-git
-	iproute2 ethtool iperf3 sockperf linux-perf
+	iproute2 ethtool iperf3 sockperf linux-perf dropbear-bin
 )
 
 missing=()

@@ -57,6 +57,10 @@ VECTORS = 8
 WINDOWS = 4
 MAX_DOORBELLS = 2
 SHM_SIZE = '4M'
+# RAM that the emulated NTB's ports translate their memory window to:
+# SOCEMU_NTB_SLOT_BASE and two SOCEMU_NTB_MW_SIZE in ntb_hw_socemu.c.
+NTB_SLOT_BASE = 0x1f000000
+NTB_SLOTS = '8M'
 
 # A test's limit in the guest when the plan gives none, and what a VM may
 # spend on top of its tests' limits: booting, the health checks (kmemleak
@@ -99,12 +103,14 @@ def split_test(spec):
 class Boot:
     """One boot of one topology, with the tests each VM runs."""
 
-    def __init__(self, name, topology, vms, expect=(), profile=None):
+    def __init__(self, name, topology, vms, expect=(), profile=None,
+                 nic=False):
         self.name = name
         self.topology = topology
         self.vms = vms          # role -> [[test@limit, ...], ...], a list a boot
         self.expect = list(expect)  # what the runner must catch (self-test)
         self.profile = profile  # the emulated EP controller's, or default
+        self.nic = nic          # a network link between the two VMs
 
     @property
     def cores(self):
@@ -124,6 +130,7 @@ def read_plan(path):
             vms = {}
             expect = []
             profile = None
+            nic = False
             for spec in line[2:]:
                 role, _, tests = spec.partition('=')
                 if role == 'expect':
@@ -133,6 +140,11 @@ def read_plan(path):
                     if not re.fullmatch(r'[a-z0-9_]+', tests):
                         sys.exit(f'{path}:{lineno}: bad profile {tests!r}')
                     profile = tests
+                    continue
+                if role == 'nic':
+                    if tests != 'ssh':
+                        sys.exit(f'{path}:{lineno}: bad nic {tests!r}')
+                    nic = True
                     continue
                 # "a,b+c": the VM runs a and b, reboots, then runs c.
                 vms[role] = [[t for t in seg.split(',') if t]
@@ -146,7 +158,9 @@ def read_plan(path):
             want = {'one': 1, 'two': 2}.get(topology)
             if want is None or len(vms) != want:
                 sys.exit(f'{path}:{lineno}: topology {topology} with {len(vms)} VMs')
-            boots.append(Boot(name, topology, vms, expect, profile))
+            if nic and topology != 'two':
+                sys.exit(f'{path}:{lineno}: nic=ssh needs two VMs')
+            boots.append(Boot(name, topology, vms, expect, profile, nic))
     return boots
 
 
@@ -181,7 +195,7 @@ class Server:
 
 
 def qemu_cmd(kernel, initrd, ram_file, peer_ram_file, server, ndoorbells,
-             console, results, append):
+             console, results, append, nic=None):
     # TCG runs "rep movsb" a byte at a time: without ERMS and FSRM the
     # kernel's memcpy() and user copies do not use it, and copy at about
     # the speed of memcpy_toio() (Documentation/dev-tools/socemu.rst).
@@ -203,6 +217,17 @@ def qemu_cmd(kernel, initrd, ram_file, peer_ram_file, server, ndoorbells,
         cmd += ['-chardev', f'socket,path={server.sock},id=db{i}',
                 '-device', f'ivshmem-doorbell,chardev=db{i},vectors={VECTORS},'
                            f'bus=pcie.0,addr={0x11 + i:#x}']
+    # A network link to the other VM, for tests that drive both VMs from
+    # one (ntb_test.sh -r, over ssh): unix datagram sockets, so that
+    # either VM may start first.
+    if nic:
+        local, remote = nic
+        cmd += ['-netdev', f'dgram,id=nic,local.type=unix,local.path={local},'
+                           f'remote.type=unix,remote.path={remote}',
+                '-device', 'e1000,netdev=nic,bus=pcie.0,addr=0x18']
+    # The emulated NTB's inbound slots (ntb_hw_socemu.c), reserved in
+    # every VM at the same address.
+    append = f'memmap={NTB_SLOTS}${NTB_SLOT_BASE:#x} ' + append
     cmd += ['-kernel', kernel, '-initrd', initrd,
             '-append', 'console=ttyS0 printk.time=1 panic=-1 oops=panic ' + append,
             '-serial', f'file:{console}', '-serial', f'file:{results}',
@@ -317,10 +342,15 @@ class BootRun:
         # vsoc.py bench --profile: the benchmark that perf samples.
         if re.fullmatch(r'[a-z0-9-]+', os.environ.get('VSOC_PROFILE', '')):
             append += f" vsoc.profile={os.environ['VSOC_PROFILE']}"
+        nic = None
+        if self.boot.nic:
+            nic = (os.path.join(self.tmpdir, f'nic-{role}'),
+                   os.path.join(self.tmpdir, f'nic-{peer}'))
+            append += f' vsoc.nic={roles.index(role) + 1}'
         cmd = qemu_cmd(self.kernel, self.initrd, self.shm[role],
                        self.shm[peer], self.server,
                        2 if self.boot.topology == 'one' else 1,
-                       console, ktap_path, append)
+                       console, ktap_path, append, nic)
         with open(os.path.join(self.logdir, f'{key}.qemu.cmd'), 'w') as f:
             f.write(' '.join(cmd) + '\n')
         with open(os.path.join(self.logdir, f'{key}.qemu.log'), 'w') as qlog:
