@@ -44,6 +44,8 @@ phys_addr_t socemu_window_phys(const struct socemu_window *win);
 void __iomem *socemu_window_map(struct socemu_window *win, u64 remote,
 				size_t size);
 void socemu_window_unmap(struct socemu_window *win, void __iomem *addr);
+void socemu_probe_mapping(const void __iomem *virt, size_t size, char *buf,
+			  size_t len);
 
 struct socemu_doorbell *socemu_doorbell_get(unsigned int index);
 void socemu_doorbell_put(struct socemu_doorbell *db);

@@ -32,6 +32,7 @@
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/socemu.h>
+#include <linux/uaccess.h>
 #include <linux/spinlock.h>
 
 #define SOCEMU_PCI_DEVICE_ID	0x1110
@@ -217,6 +218,33 @@ void socemu_window_unmap(struct socemu_window *win, void __iomem *addr)
 	iounmap(addr);
 }
 EXPORT_SYMBOL_GPL(socemu_window_unmap);
+
+/**
+ * socemu_probe_mapping() - whether the ends of a mapping can be read
+ * @virt: a mapping of @size bytes, of a window or part of one
+ * @size: its size, not zero
+ * @buf: where to describe what happened
+ * @len: size of @buf
+ *
+ * Reads the first and the last byte of the mapping and the byte after its
+ * end without faulting the kernel (copy_from_kernel_nofault()), for the
+ * rig's tests that an access past a window faults, as on a board.
+ */
+void socemu_probe_mapping(const void __iomem *virt, size_t size, char *buf,
+			  size_t len)
+{
+	const void *v = (__force const void *)virt;
+	int first, last, past;
+	u8 byte;
+
+	first = copy_from_kernel_nofault(&byte, v, 1);
+	last = copy_from_kernel_nofault(&byte, v + size - 1, 1);
+	past = copy_from_kernel_nofault(&byte, v + size, 1);
+	snprintf(buf, len, "first byte %s, last byte %s, byte past the end %s",
+		 first ? "faults" : "read", last ? "faults" : "read",
+		 past ? "faults" : "read");
+}
+EXPORT_SYMBOL_GPL(socemu_probe_mapping);
 
 /**
  * socemu_doorbell_get() - claim a doorbell device

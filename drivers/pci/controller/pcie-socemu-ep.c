@@ -1377,11 +1377,9 @@ static ssize_t socemu_ep_probe_write(struct file *file, const char __user *ubuf,
 {
 	struct socemu_ep *ep = file->private_data;
 	struct pci_epc_map map = {};
-	int first, last, past, ret;
-	const u8 __iomem *v;
-	char buf[64];
+	char buf[64], what[80];
 	u64 addr, len;
-	u8 byte;
+	int ret;
 
 	if (count >= sizeof(buf))
 		return -EINVAL;
@@ -1401,15 +1399,10 @@ static ssize_t socemu_ep_probe_write(struct file *file, const char __user *ubuf,
 		mutex_unlock(&ep->probe_lock);
 		return ret;
 	}
-	v = map.virt_base;
-	first = copy_from_kernel_nofault(&byte, (__force const void *)v, 1);
-	last = copy_from_kernel_nofault(&byte, (__force const void *)(v + map.map_size - 1), 1);
-	past = copy_from_kernel_nofault(&byte, (__force const void *)(v + map.map_size), 1);
+	socemu_probe_mapping(map.virt_base, map.map_size, what, sizeof(what));
 	snprintf(ep->probe_result, sizeof(ep->probe_result),
-		 "PCI %#llx+%#llx: window %#llx+%#zx: first byte %s, last byte %s, byte past the end %s\n",
-		 addr, len, map.map_pci_addr, map.map_size,
-		 first ? "faults" : "read", last ? "faults" : "read",
-		 past ? "faults" : "read");
+		 "PCI %#llx+%#llx: window %#llx+%#zx: %s\n",
+		 addr, len, map.map_pci_addr, map.map_size, what);
 	mutex_unlock(&ep->probe_lock);
 	socemu_ep_mem_unmap(ep->epc, 0, 0, &map);
 	return count;

@@ -76,9 +76,9 @@ fi
 
 # ssh between the two VMs of a boot with a network link (nic=ssh in
 # tests.plan; guest/init starts the server): ntb_test.sh -r drives the
-# remote NTB port over ssh. Dropbear, with a key pair made here that both
-# VMs share; root's shell is bash, which ntb_test.sh's remote commands
-# need.
+# remote NTB port over ssh. Dropbear, with a host key and a client key
+# made here, which both VMs share, the host key known for both addresses;
+# root's shell is bash, which ntb_test.sh's remote commands need.
 copy_dynamic dropbear
 copy_dynamic dbclient
 install -m 755 "$HERE/guest/ssh" "$ROOT/usr/bin/ssh"
@@ -89,6 +89,9 @@ dropbearkey -t ed25519 -f "$ROOT/etc/dropbear/dropbear_ed25519_host_key" \
 dropbearkey -t ed25519 -f "$ROOT/root/.ssh/id_dropbear" 2> /dev/null |
 	grep '^ssh-ed25519 ' > "$ROOT/root/.ssh/authorized_keys"
 chmod 600 "$ROOT/root/.ssh/authorized_keys"
+dropbearkey -y -f "$ROOT/etc/dropbear/dropbear_ed25519_host_key" 2> /dev/null |
+	awk '$1 == "ssh-ed25519" { print "10.8.0.1", $1, $2; print "10.8.0.2", $1, $2 }' \
+	> "$ROOT/root/.ssh/known_hosts"
 echo 'root:x:0:0:root:/root:/bin/bash' > "$ROOT/etc/passwd"
 echo 'root:x:0:' > "$ROOT/etc/group"
 printf '/bin/sh\n/bin/bash\n' > "$ROOT/etc/shells"

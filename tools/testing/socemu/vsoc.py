@@ -221,10 +221,11 @@ def qemu_cmd(kernel, initrd, ram_file, peer_ram_file, server, ndoorbells,
     # one (ntb_test.sh -r, over ssh): unix datagram sockets, so that
     # either VM may start first.
     if nic:
-        local, remote = nic
+        local, remote, index = nic
         cmd += ['-netdev', f'dgram,id=nic,local.type=unix,local.path={local},'
                            f'remote.type=unix,remote.path={remote}',
-                '-device', 'e1000,netdev=nic,bus=pcie.0,addr=0x18']
+                '-device', f'e1000,netdev=nic,mac=52:54:00:12:34:{index:02x},'
+                           'bus=pcie.0,addr=0x18']
     # The emulated NTB's inbound slots (ntb_hw_socemu.c), reserved in
     # every VM at the same address.
     append = f'memmap={NTB_SLOTS}${NTB_SLOT_BASE:#x} ' + append
@@ -344,9 +345,10 @@ class BootRun:
             append += f" vsoc.profile={os.environ['VSOC_PROFILE']}"
         nic = None
         if self.boot.nic:
+            index = roles.index(role) + 1
             nic = (os.path.join(self.tmpdir, f'nic-{role}'),
-                   os.path.join(self.tmpdir, f'nic-{peer}'))
-            append += f' vsoc.nic={roles.index(role) + 1}'
+                   os.path.join(self.tmpdir, f'nic-{peer}'), index)
+            append += f' vsoc.nic={index}'
         cmd = qemu_cmd(self.kernel, self.initrd, self.shm[role],
                        self.shm[peer], self.server,
                        2 if self.boot.topology == 'one' else 1,
@@ -807,18 +809,25 @@ def cmd_bench(args):
     boots = [Boot('bench', 'two',
                   {'ep': [['bench-rpmsg@600']], 'rc': [['bench-rpmsg@600']]}),
              Boot('bench-net', 'two',
-                  {'ep': [['bench-net@600']], 'rc': [['bench-net@600']]})]
+                  {'ep': [['bench-net@600']], 'rc': [['bench-net@600']]}),
+             Boot('bench-ntb', 'two',
+                  {'ep': [['bench-ntb@600']], 'rc': [['bench-ntb@600']]},
+                  nic=True)]
     if args.profile:
         # One network benchmark, under perf in both VMs (bench-net).
         os.environ['VSOC_PROFILE'] = args.profile
-        boots = boots[1:]
+        boots = boots[1:2]
     titles = {'bench': {
                   'ep': 'anchors: the link itself (socemu_bench, EP to RC)',
                   'rc': 'rpmsg over pci-epf-vhost (rpmsg_char, RC end)'},
               'bench-net': {
                   'ep': 'anchors of the net run, and vhost_netdev\'s counters',
                   'rc': 'vhost_netdev and virtio_net over pci-epf-vhost '
-                        '(RC end)'}}
+                        '(RC end)'},
+              'bench-ntb': {
+                  'ep': 'anchors of the NTB run',
+                  'rc': 'the emulated NTB: ntb_perf, and ntb_netdev over '
+                        'ntb_transport'}}
     say('vsoc: benchmark kernel, two VMs under TCG: absolute figures mean '
         'nothing, ratios to the anchors do')
     done = run_boots(boots, kernel, initrd, args.logs, args.timeout_scale, 2)

@@ -95,11 +95,11 @@
 /* Vector 0 is the block-changed event, a doorbell bit per vector after. */
 #define SOCEMU_NTB_VEC_EVENT	0
 /*
- * A PCIe link takes tens of milliseconds to train once both ends let it;
- * clients see it come up that much after the second port enabled it
+ * A PCIe link takes tens of milliseconds to train once both ends let it:
+ * its link-up interrupt comes that much after the second port enabled it.
  * (ntb_transport loses a link-up event that follows its own link-down
  * event at once, as in a loopback where both ports enable within
- * microseconds).
+ * microseconds.)
  */
 #define SOCEMU_NTB_TRAIN_MS	20
 #define SOCEMU_NTB_MAX_DB	31
@@ -136,7 +136,7 @@ struct socemu_ntb {
 	struct irq_work db_work;
 	struct delayed_work link_work;
 	bool training;			/* link_work only */
-	bool trained;			/* written by link_work only */
+	bool reported_up;		/* link_work only */
 	struct dentry *dbgfs;
 };
 
@@ -176,12 +176,12 @@ static void socemu_ntb_ring_peer(struct socemu_ntb *sn, unsigned int vector)
 }
 
 /*
- * Link. It can be up while both ports have enabled it; it is up once it
- * has trained, SOCEMU_NTB_TRAIN_MS later, and down as soon as either
- * port disables it or goes.
+ * Link. It is up while both ports have enabled it, and both ports read
+ * that at once, as both ends of a link read its status. Its event comes
+ * SOCEMU_NTB_TRAIN_MS after it came up, at once after it went down.
  */
 
-static bool socemu_ntb_link_can_be_up(struct socemu_ntb *sn)
+static bool socemu_ntb_link_up_now(struct socemu_ntb *sn)
 {
 	return (ioread32(sn->own + NTB_LINK) & 1) &&
 	       socemu_ntb_peer_id(sn) >= 0 &&
@@ -191,10 +191,8 @@ static bool socemu_ntb_link_can_be_up(struct socemu_ntb *sn)
 static u64 socemu_ntb_link_is_up(struct ntb_dev *ntb, enum ntb_speed *speed,
 				 enum ntb_width *width)
 {
-	struct socemu_ntb *sn = to_sntb(ntb);
-	bool up;
+	bool up = socemu_ntb_link_up_now(to_sntb(ntb));
 
-	up = READ_ONCE(sn->trained) && socemu_ntb_link_can_be_up(sn);
 	if (speed)
 		*speed = up ? NTB_SPEED_GEN3 : NTB_SPEED_NONE;
 	if (width)
@@ -202,11 +200,20 @@ static u64 socemu_ntb_link_is_up(struct ntb_dev *ntb, enum ntb_speed *speed,
 	return up ? BIT_ULL(0) : 0;
 }
 
+/* Either block changed: report the link's state, in any context. */
+static void socemu_ntb_link_changed(struct socemu_ntb *sn)
+{
+	if (socemu_ntb_link_up_now(sn))
+		schedule_delayed_work(&sn->link_work, 0);
+	else
+		mod_delayed_work(system_wq, &sn->link_work, 0);
+}
+
 static void socemu_ntb_set_link(struct socemu_ntb *sn, bool enable)
 {
 	iowrite32(enable, sn->own + NTB_LINK);
 	socemu_ntb_ring_peer(sn, SOCEMU_NTB_VEC_EVENT);
-	schedule_delayed_work(&sn->link_work, 0);
+	socemu_ntb_link_changed(sn);
 }
 
 static int socemu_ntb_link_enable(struct ntb_dev *ntb,
@@ -223,24 +230,20 @@ static int socemu_ntb_link_disable(struct ntb_dev *ntb)
 	return 0;
 }
 
-/*
- * Runs on every change of either block; a change while the link trains
- * is looked at when the training is over.
- */
 static void socemu_ntb_link_work(struct work_struct *work)
 {
 	struct socemu_ntb *sn = container_of(to_delayed_work(work),
 					     struct socemu_ntb, link_work);
-	bool up = socemu_ntb_link_can_be_up(sn);
+	bool up = socemu_ntb_link_up_now(sn);
 
-	if (up && !sn->trained && !sn->training) {
+	if (up && !sn->reported_up && !sn->training) {
 		sn->training = true;
 		schedule_delayed_work(&sn->link_work,
 				      msecs_to_jiffies(SOCEMU_NTB_TRAIN_MS));
 		return;
 	}
 	sn->training = false;
-	WRITE_ONCE(sn->trained, up);
+	sn->reported_up = up;
 	ntb_link_event(&sn->ntb);
 }
 
@@ -333,17 +336,38 @@ static u64 socemu_ntb_db_vector_mask(struct ntb_dev *ntb, int db_vector)
 	return BIT_ULL(db_vector);
 }
 
-/* The bits the peer rang and this port has not cleared. */
-static u64 socemu_ntb_db_rung(struct socemu_ntb *sn)
+/*
+ * Doorbells and messages are banks of counter pairs in a port's block:
+ * the peer increments the first of pair n, the port copies it into the
+ * second when it clears n. Pair n is pending while they differ.
+ */
+static u64 socemu_ntb_pending(void __iomem *sent, void __iomem *seen,
+			      unsigned int count)
 {
 	unsigned int n;
 	u64 bits = 0;
 
-	for (n = 0; n < sn->db_count; n++)
-		if (ioread32(sn->own + NTB_DB_RING(n)) !=
-		    ioread32(sn->own + NTB_DB_ACK(n)))
+	for (n = 0; n < count; n++)
+		if (ioread32(sent + n * 4) != ioread32(seen + n * 4))
 			bits |= BIT_ULL(n);
 	return bits;
+}
+
+static void socemu_ntb_seen(void __iomem *sent, void __iomem *seen,
+			    unsigned int count, u64 bits)
+{
+	unsigned int n;
+
+	for (n = 0; n < count; n++)
+		if (bits & BIT_ULL(n))
+			iowrite32(ioread32(sent + n * 4), seen + n * 4);
+}
+
+/* The bits the peer rang and this port has not cleared. */
+static u64 socemu_ntb_db_rung(struct socemu_ntb *sn)
+{
+	return socemu_ntb_pending(sn->own + NTB_DB_RING(0),
+				  sn->own + NTB_DB_ACK(0), sn->db_count);
 }
 
 static u64 socemu_ntb_db_read(struct ntb_dev *ntb)
@@ -380,16 +404,13 @@ static int socemu_ntb_db_clear(struct ntb_dev *ntb, u64 db_bits)
 {
 	struct socemu_ntb *sn = to_sntb(ntb);
 	unsigned long flags;
-	unsigned int n;
 
 	if (db_bits & ~sn->db_valid)
 		return -EINVAL;
 	spin_lock_irqsave(&sn->db_lock, flags);
 	WRITE_ONCE(sn->db_local, sn->db_local & ~db_bits);
-	for (n = 0; n < sn->db_count; n++)
-		if (db_bits & BIT_ULL(n))
-			iowrite32(ioread32(sn->own + NTB_DB_RING(n)),
-				  sn->own + NTB_DB_ACK(n));
+	socemu_ntb_seen(sn->own + NTB_DB_RING(0), sn->own + NTB_DB_ACK(0),
+			sn->db_count, db_bits);
 	spin_unlock_irqrestore(&sn->db_lock, flags);
 	return 0;
 }
@@ -535,14 +556,9 @@ static u64 socemu_ntb_msg_outbits(struct ntb_dev *ntb)
 /* The inbound status bits: messages the peer sent, not yet cleared. */
 static u64 socemu_ntb_msg_received(struct socemu_ntb *sn)
 {
-	unsigned int n;
-	u64 bits = 0;
-
-	for (n = 0; n < SOCEMU_NTB_MSGS; n++)
-		if (ioread32(sn->own + NTB_MSG_SEQ(n)) !=
-		    ioread32(sn->own + NTB_MSG_ACK(n)))
-			bits |= BIT_ULL(16 + n);
-	return bits;
+	return socemu_ntb_pending(sn->own + NTB_MSG_SEQ(0),
+				  sn->own + NTB_MSG_ACK(0),
+				  SOCEMU_NTB_MSGS) << 16;
 }
 
 static u64 socemu_ntb_msg_read_sts(struct ntb_dev *ntb)
@@ -556,16 +572,13 @@ static int socemu_ntb_msg_clear_sts(struct ntb_dev *ntb, u64 sts_bits)
 {
 	struct socemu_ntb *sn = to_sntb(ntb);
 	unsigned long flags;
-	unsigned int n;
 
 	if (sts_bits & ~(SOCEMU_NTB_MSG_INBITS | SOCEMU_NTB_MSG_OUTBITS))
 		return -EINVAL;
 	spin_lock_irqsave(&sn->db_lock, flags);
 	WRITE_ONCE(sn->msg_failed, sn->msg_failed & ~sts_bits);
-	for (n = 0; n < SOCEMU_NTB_MSGS; n++)
-		if (sts_bits & BIT_ULL(16 + n))
-			iowrite32(ioread32(sn->own + NTB_MSG_SEQ(n)),
-				  sn->own + NTB_MSG_ACK(n));
+	socemu_ntb_seen(sn->own + NTB_MSG_SEQ(0), sn->own + NTB_MSG_ACK(0),
+			SOCEMU_NTB_MSGS, sts_bits >> 16);
 	spin_unlock_irqrestore(&sn->db_lock, flags);
 	return 0;
 }
@@ -692,7 +705,7 @@ static void socemu_ntb_rung(struct socemu_doorbell *db, unsigned int vector,
 	u64 bit;
 
 	if (vector == SOCEMU_NTB_VEC_EVENT) {
-		schedule_delayed_work(&sn->link_work, 0);
+		socemu_ntb_link_changed(sn);
 		if (sn->ntb.ops == &socemu_ntb_msg_ops) {
 			spin_lock(&sn->db_lock);
 			socemu_ntb_msg_check(sn);
@@ -746,6 +759,34 @@ static int socemu_ntb_info_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(socemu_ntb_info);
 
+/*
+ * debugfs "window_probe", for the rig's tests: the outbound window mapped
+ * as a client maps it (ntb_peer_mw_get_addr(), then ioremap_wc() of that
+ * range), and whether its first and last bytes and the byte past its
+ * end can be read.
+ */
+static int socemu_ntb_window_probe_show(struct seq_file *s, void *unused)
+{
+	struct socemu_ntb *sn = s->private;
+	resource_size_t size;
+	void __iomem *virt;
+	phys_addr_t base;
+	char what[80];
+	int ret;
+
+	ret = ntb_peer_mw_get_addr(&sn->ntb, 0, &base, &size);
+	if (ret)
+		return ret;
+	virt = ioremap_wc(base, size);
+	if (!virt)
+		return -ENOMEM;
+	socemu_probe_mapping(virt, size, what, sizeof(what));
+	iounmap(virt);
+	seq_printf(s, "MW0 %pa+%pa: %s\n", &base, &size, what);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(socemu_ntb_window_probe);
+
 /* Make this port's block valid, from reset: no link, nothing pending. */
 static void socemu_ntb_publish(struct socemu_ntb *sn)
 {
@@ -755,12 +796,10 @@ static void socemu_ntb_publish(struct socemu_ntb *sn)
 	iowrite32(0, sn->own + NTB_LINK);
 	for (n = 0; n < SOCEMU_NTB_SPADS; n++)
 		iowrite32(0, sn->own + NTB_SPAD(n));
-	for (n = 0; n < sn->db_count; n++)
-		iowrite32(ioread32(sn->own + NTB_DB_RING(n)),
-			  sn->own + NTB_DB_ACK(n));
-	for (n = 0; n < SOCEMU_NTB_MSGS; n++)
-		iowrite32(ioread32(sn->own + NTB_MSG_SEQ(n)),
-			  sn->own + NTB_MSG_ACK(n));
+	socemu_ntb_seen(sn->own + NTB_DB_RING(0), sn->own + NTB_DB_ACK(0),
+			sn->db_count, U64_MAX);
+	socemu_ntb_seen(sn->own + NTB_MSG_SEQ(0), sn->own + NTB_MSG_ACK(0),
+			SOCEMU_NTB_MSGS, U64_MAX);
 	iowrite32(socemu_doorbell_id(sn->db) + 1, sn->own + NTB_ID);
 	/* The block is whole before the peer can take it as valid. */
 	wmb();
@@ -872,6 +911,8 @@ static struct socemu_ntb *socemu_ntb_create(unsigned int doorbell,
 	}
 	sn->dbgfs = debugfs_create_dir(dev_name(&sn->ntb.dev), socemu_ntb_dbgfs);
 	debugfs_create_file("info", 0400, sn->dbgfs, sn, &socemu_ntb_info_fops);
+	debugfs_create_file("window_probe", 0400, sn->dbgfs, sn,
+			    &socemu_ntb_window_probe_fops);
 	dev_info(&sn->ntb.dev,
 		 "side %c: inbound slot %pa, outbound window %pa, %u doorbells, %s\n",
 		 'a' + side, &sn->slot, &sn->peer_mw, sn->db_count,
