@@ -19,11 +19,13 @@
  *
  * Registers. Each port owns a block of the doorbell devices' shared region
  * (the region every peer of the rig's ivshmem server maps): its identity,
- * its link enable, its scratchpads and its doorbell counters. Two QEMU
+ * its link enable, its scratchpads, and its doorbell and message
+ * counters. Two QEMU
  * processes cannot do atomic read-modify-writes on that region, so every
  * word has one writer:
  *
- *   own block, written by this port:   MAGIC, ID, LINK, DB_ACK(n), MSG_ACK(n)
+ *   own block, written by this port:   MAGIC, ID, LINK, GEN, PEER_GEN,
+ *                                      DB_ACK(n), MSG_ACK(n)
  *   own block, written by the peer:    DB_RING(n), MSG_VAL(n), MSG_SEQ(n)
  *   own block, written by either:      SPAD(n), plain stores as on a part
  *
@@ -31,7 +33,8 @@
  * increments DB_RING(n) and rings vector n + 1 of this port's doorbell
  * device; db_clear() copies DB_RING(n) into DB_ACK(n). A doorbell is thus
  * readable as soon as it is written, as on a part, and its interrupt (one
- * vector per bit) follows. Vector 0 says that the peer's block changed.
+ * vector per bit) follows. Vector 0 says that the peer's block changed:
+ * its link enable, or a message.
  *
  * Two register profiles, chosen with the "registers" parameter and the
  * same on both sides: 16 scratchpads (the default, as on Intel, AMD and
@@ -45,9 +48,13 @@
  * there.
  *
  * Locking: db_lock (a spinlock, taken in hard interrupt context) protects
- * db_mask and db_local and orders the read-modify-writes of DB_RING words
- * in the peer's block; the link state is words of the shared region,
- * written by link_enable()/link_disable() only.
+ * the doorbell and message masks, db_local, msg_failed and the events
+ * still to report (db_fire, msg_fire), and orders this port's writes to
+ * the counters of the peer's block (DB_RING, MSG_VAL and MSG_SEQ) and of
+ * its own (DB_ACK, MSG_ACK). The link state is words of the shared
+ * region, written by link_enable() and link_disable() only; link_work
+ * alone reads and writes training and reported_up (a work item does not
+ * run twice at once).
  */
 
 #include <linux/bitops.h>
@@ -80,6 +87,8 @@
 #define  NTB_MAGIC_VALUE	0x4e544273
 #define NTB_ID			0x004	/* ivshmem peer id + 1 */
 #define NTB_LINK		0x008	/* bit 0: link enabled by this port */
+#define NTB_GEN			0x00c	/* + 1 each time the port is created */
+#define NTB_PEER_GEN		0x010	/* the peer's NTB_GEN this port saw */
 #define NTB_SPAD(n)		(0x040 + (n) * 4)
 #define NTB_DB_RING(n)		(0x100 + (n) * 4)
 #define NTB_DB_ACK(n)		(0x180 + (n) * 4)
@@ -176,16 +185,22 @@ static void socemu_ntb_ring_peer(struct socemu_ntb *sn, unsigned int vector)
 }
 
 /*
- * Link. It is up while both ports have enabled it, and both ports read
- * that at once, as both ends of a link read its status. Its event comes
- * SOCEMU_NTB_TRAIN_MS after it came up, at once after it went down.
+ * Link. It is up while both ports have enabled it and each has seen the
+ * other's present generation, and both ports read that at once, as both
+ * ends of a link read its status. A port created again (a module reload,
+ * a VM's reboot) has a new generation: the link is down, and reported
+ * down on the other side, until that side has seen it. The link-up event
+ * comes SOCEMU_NTB_TRAIN_MS after the link came up, the link-down event
+ * at once.
  */
 
 static bool socemu_ntb_link_up_now(struct socemu_ntb *sn)
 {
 	return (ioread32(sn->own + NTB_LINK) & 1) &&
 	       socemu_ntb_peer_id(sn) >= 0 &&
-	       (ioread32(sn->peer + NTB_LINK) & 1);
+	       (ioread32(sn->peer + NTB_LINK) & 1) &&
+	       ioread32(sn->own + NTB_PEER_GEN) == ioread32(sn->peer + NTB_GEN) &&
+	       ioread32(sn->peer + NTB_PEER_GEN) == ioread32(sn->own + NTB_GEN);
 }
 
 static u64 socemu_ntb_link_is_up(struct ntb_dev *ntb, enum ntb_speed *speed,
@@ -234,8 +249,20 @@ static void socemu_ntb_link_work(struct work_struct *work)
 {
 	struct socemu_ntb *sn = container_of(to_delayed_work(work),
 					     struct socemu_ntb, link_work);
-	bool up = socemu_ntb_link_up_now(sn);
+	u32 gen = ioread32(sn->peer + NTB_GEN);
+	bool up;
 
+	if (socemu_ntb_peer_id(sn) >= 0 &&
+	    gen != ioread32(sn->own + NTB_PEER_GEN)) {
+		/* A new peer: the link with the one before it is gone. */
+		if (sn->reported_up) {
+			sn->reported_up = false;
+			ntb_link_event(&sn->ntb);
+		}
+		iowrite32(gen, sn->own + NTB_PEER_GEN);
+		socemu_ntb_ring_peer(sn, SOCEMU_NTB_VEC_EVENT);
+	}
+	up = socemu_ntb_link_up_now(sn);
 	if (up && !sn->reported_up && !sn->training) {
 		sn->training = true;
 		schedule_delayed_work(&sn->link_work,
@@ -801,6 +828,8 @@ static void socemu_ntb_publish(struct socemu_ntb *sn)
 	socemu_ntb_seen(sn->own + NTB_MSG_SEQ(0), sn->own + NTB_MSG_ACK(0),
 			SOCEMU_NTB_MSGS, U64_MAX);
 	iowrite32(socemu_doorbell_id(sn->db) + 1, sn->own + NTB_ID);
+	iowrite32(ioread32(sn->own + NTB_GEN) + 1, sn->own + NTB_GEN);
+	iowrite32(0, sn->own + NTB_PEER_GEN);
 	/* The block is whole before the peer can take it as valid. */
 	wmb();
 	iowrite32(NTB_MAGIC_VALUE, sn->own + NTB_MAGIC);
@@ -895,20 +924,24 @@ static struct socemu_ntb *socemu_ntb_create(unsigned int doorbell,
 	sn->ntb.topo = NTB_TOPO_NONE;
 	sn->ntb.ops = ops;
 
-	socemu_doorbell_set_handler(sn->db, socemu_ntb_rung, sn);
+	/*
+	 * The block is valid before clients can probe and enable the link;
+	 * events are handled once the NTB core can take them (it sets up
+	 * the device's context lock in ntb_register_device()), and the
+	 * link's state is then looked at for what came before.
+	 */
 	socemu_ntb_publish(sn);
-
 	ret = ntb_register_device(&sn->ntb);
 	if (ret) {
+		/* ntb_register_device() has put the device. */
 		pr_err("ntb_hw_socemu: doorbell %u: cannot register: %d\n",
 		       doorbell, ret);
-		socemu_doorbell_clear_handler(sn->db);
 		cancel_delayed_work_sync(&sn->link_work);
-		irq_work_sync(&sn->db_work);
 		socemu_ntb_withdraw(sn);
-		put_device(&sn->ntb.dev);
 		goto err_win;
 	}
+	socemu_doorbell_set_handler(sn->db, socemu_ntb_rung, sn);
+	socemu_ntb_link_changed(sn);
 	sn->dbgfs = debugfs_create_dir(dev_name(&sn->ntb.dev), socemu_ntb_dbgfs);
 	debugfs_create_file("info", 0400, sn->dbgfs, sn, &socemu_ntb_info_fops);
 	debugfs_create_file("window_probe", 0400, sn->dbgfs, sn,
