@@ -176,6 +176,32 @@ iperf3_run()
 	}
 }
 
+# sockperf_rtt ADDR: sockperf ping-pong with the server at ADDR, port
+# 11111, for 5 s with 64-byte messages, and print "round trip median P50
+# us, mean AVG us, 99th percentile P99 us". With --full-rtt sockperf says
+# "Summary: Round trip is 123.456 usec", then its percentiles ("--->
+# percentile 50.000 =   84.553"). Its output stays in /tmp/pp.log.
+sockperf_rtt()
+{
+	timeout -s KILL 60 sockperf ping-pong -i "$1" -p 11111 -t 5 \
+		-m 64 --full-rtt > /tmp/pp.log 2>&1 || {
+		cat /tmp/pp.log >&2
+		return 1
+	}
+	sr_avg=$(sed -n 's/.*Summary: Round trip is *\([0-9.]*\).*/\1/p' \
+		 /tmp/pp.log)
+	sr_p50=$(sed -n 's/.*percentile 50.000 = *\([0-9.]*\).*/\1/p' \
+		 /tmp/pp.log)
+	sr_p99=$(sed -n 's/.*percentile 99.000 = *\([0-9.]*\).*/\1/p' \
+		 /tmp/pp.log)
+	[ -n "$sr_avg" ] && [ -n "$sr_p50" ] || {
+		cat /tmp/pp.log >&2
+		return 1
+	}
+	echo "round trip median $sr_p50 us, mean $sr_avg us," \
+	     "99th percentile $sr_p99 us"
+}
+
 # The EP's vhost_netdev interface and the RC's virtio_net one, by name
 # (empty while there is none), and whether they exist, for wait_for.
 ep_if()
