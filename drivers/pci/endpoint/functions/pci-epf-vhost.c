@@ -12,25 +12,15 @@
  * table where the BAR is programmable, a block of 256 bytes with room for
  * fewer queues and less config space where it is small and fixed.
  *
- * The register block is endpoint memory: the root complex writes it across
- * the link, this side reads its own RAM. Commands (status, queue enable,
- * config writes) and queue notifications are picked up by a service thread.
- * Where the controller gives the function doorbells
+ * The register block is endpoint memory, and its protocol (commands,
+ * epochs, notifications, the service thread that answers the root complex)
+ * is vhost_regs', shared with the other transports that carry the block
+ * (include/linux/vhost_regs.h). This file gives it what is PCI's: the BAR
+ * the block is in, the doorbells, the interrupts, and the windows onto the
+ * root complex's memory. Where the controller gives the function doorbells
  * (pci_epf_alloc_doorbell()), the root complex rings one after each
  * command and a queue's own after each kick of it (where there are enough;
- * queues share the last one otherwise), and the thread sleeps until then
- * and then looks at the queues that were rung. Otherwise the thread polls,
- * adaptively: every EPF_VHOST_POLL_MIN_US while there is work, backing off
- * to EPF_VHOST_POLL_MAX_US when there is none, so an idle function costs
- * little and a busy one is served within the minimum interval.
- *
- * The driver side announces each start with a new epoch (after its probe,
- * after a reboot of the root complex): the thread sees it on its next look,
- * forgets what an earlier driver set up, and acknowledges it before the
- * driver posts a command. So a reboot of the root complex is noticed within
- * EPF_VHOST_DB_SAFETY_MS or EPF_VHOST_POLL_MAX_US even on controllers that
- * report no link events, and no command is posted to a device that is not
- * listening.
+ * queues share the last one otherwise); vhost_regs polls otherwise.
  *
  * The root complex's memory is reached through outbound windows mapped
  * with pci_epc_mem_map(), from process context. Real controllers have a
@@ -47,35 +37,20 @@
  * ISR words; they are raised from a work item because the endpoint core
  * may sleep, which also batches them.
  *
- * Every value the root complex wrote is untrusted: queue sizes and ring
- * addresses are checked when a queue is enabled and copied, so later
- * writes change nothing; a malformed command fails the device (it sets
- * DEVICE_NEEDS_RESET and tells the driver) and is logged.
- *
- * Locking: epfv->lock (a mutex) protects the device pointer, the link
- * state, the epochs and the service thread; it is taken by the vhost
- * transport callbacks add() and del(), by the endpoint events, and around
- * each pass of the service thread, so a device cannot go while a command
- * runs. It nests outside the vhost core's locks. epfv->map_lock (a mutex,
- * a leaf) protects the windows: it is held while one is mapped, looked up,
+ * Locking: epfv->lock (a mutex) protects the doorbells' interrupts, which
+ * are requested and freed under it while vhost_regs' service thread is
+ * stopped; it is not held across calls into vhost_regs. epfv->map_lock (a mutex, a
+ * leaf) protects the windows: it is held while one is mapped, looked up,
  * copied through or unmapped, so a window is never unmapped under a copy.
- * Ring windows are only unmapped while no queue runs. Queue snapshots are
- * written by the service thread before DRIVER_OK and only read after it.
- * The pending interrupt bits and the doorbells' rung bits are atomic; the
- * doorbells' interrupts are requested and freed under epfv->lock, while
- * the service thread is stopped. epfv->kick_dev is the device under RCU,
- * for the doorbells' handlers: set once the device is added, cleared and
- * waited for (synchronize_rcu()) before it is unregistered.
+ * Ring windows are only unmapped while no queue runs. The pending
+ * interrupt bits are atomic.
  */
 
 #include <linux/bitops.h>
 #include <linux/debugfs.h>
-#include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/dmaengine.h>
 #include <linux/interrupt.h>
-#include <linux/kthread.h>
-#include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
@@ -86,6 +61,7 @@
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/vhost_bus.h>
+#include <linux/vhost_regs.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_pci_epf.h>
 #include <linux/virtio_ring.h>
@@ -95,10 +71,6 @@
 #define EPF_VHOST_DMA_TIMEOUT_MS	1000
 #define EPF_VHOST_MAP_GRANULE	SZ_1M
 #define EPF_VHOST_QUEUE_SIZE_MAX	1024
-#define EPF_VHOST_POLL_MIN_US	50
-#define EPF_VHOST_POLL_MAX_US	20000
-/* With a doorbell: a look anyway, in case a doorbell was lost. */
-#define EPF_VHOST_DB_SAFETY_MS	1000
 /* The header's IDs until configfs sets them: the function has none. */
 #define EPF_VHOST_NO_ID		0xffff
 /*
@@ -111,18 +83,12 @@
 #define EPF_VHOST_BAR_SIZE		(2 * VIRTIO_PCI_EPF_REGS_MAX)
 /* Queues of a small register block. */
 #define EPF_VHOST_SMALL_QUEUES	8
-/* Bit of the command doorbell in epfv->rung (after the queues'). */
-#define EPF_VHOST_DB_CMD		VIRTIO_PCI_EPF_MAX_QUEUES
-#define EPF_VHOST_NR_DB		(VIRTIO_PCI_EPF_MAX_QUEUES + 1)
-
-struct epf_vhost_queue {
-	struct vhost_vq_config cfg;
-	bool enabled;
-};
+/* Doorbells: the commands' and one per queue. */
+#define EPF_VHOST_NR_DB		VHOST_REGS_NR_BITS
 
 /*
- * One interrupt of the doorbells: @rings are the bits of epfv->rung it
- * stands for (a queue's, EPF_VHOST_DB_CMD), several where the controller
+ * One interrupt of the doorbells: @rings are the vhost_regs doorbell bits
+ * it stands for (a queue's, VHOST_REGS_CMD), several where the controller
  * has fewer doorbells than asked for and they share one.
  */
 struct epf_vhost_doorbell {
@@ -130,7 +96,7 @@ struct epf_vhost_doorbell {
 	int virq;
 	char *name;
 	unsigned long count;
-	DECLARE_BITMAP(rings, EPF_VHOST_NR_DB);
+	DECLARE_BITMAP(rings, VHOST_REGS_NR_BITS);
 };
 
 static bool use_dma = true;
@@ -156,38 +122,19 @@ struct epf_vhost_dma {
 	u64 bytes;
 };
 
-struct epf_vhost_device {
-	struct vhost_device vdev;
-	struct pci_epf_vhost *epfv;
-	u8 driver_status;
-	struct epf_vhost_queue q[VIRTIO_PCI_EPF_MAX_QUEUES];
-};
-
 struct pci_epf_vhost {
 	struct pci_epf *epf;
 	const struct pci_epc_features *epc_features;
 	enum pci_barno bar;		/* the register block's */
-	void *reg;
+	struct vhost_regs regs;		/* the block and its device */
 	/* The register block's layout, fixed at bind. */
 	size_t bar_size;
 	unsigned int regs_size;
-	unsigned int num_queues;
-	unsigned int notify_off;
-	unsigned int config_off;
-	unsigned int config_size;
 	bool msix;			/* the BAR holds an MSI-X table */
-	u32 sel;			/* queue selected, or U32_MAX */
 	struct vhost_transport transport;
 
 	struct mutex lock;		/* see the locking note */
-	struct epf_vhost_device *dev;
-	struct epf_vhost_device __rcu *kick_dev;	/* RCU, for doorbells */
-	struct task_struct *thread;
-	bool link_up;
 	bool initialized;
-	u32 cmd_done;
-	u32 driver_epoch;		/* acknowledged, 0 before any */
-	u32 device_epoch;
 
 	struct mutex map_lock;		/* the windows and their counters */
 	struct epf_vhost_window win[EPF_VHOST_MAX_WINDOWS];
@@ -201,15 +148,10 @@ struct pci_epf_vhost {
 
 	struct work_struct irq_work;
 	unsigned long irq_pending[BITS_TO_LONGS(EPF_VHOST_NR_VECTORS)];
-	/* MSI-X entry of each queue, as the driver set it when enabling it. */
-	u32 queue_vector[VIRTIO_PCI_EPF_MAX_QUEUES];
 
 	/* Doorbells: epf->db_msg[0] for commands, [1 + q] for queue q. */
 	struct epf_vhost_doorbell db[EPF_VHOST_NR_DB];
 	unsigned int ndb;		/* interrupts requested */
-	bool has_db;
-	DECLARE_BITMAP(rung, EPF_VHOST_NR_DB);
-	wait_queue_head_t wq;
 };
 
 static struct pci_epf_header epf_vhost_header = {
@@ -221,30 +163,9 @@ static struct pci_epf_header epf_vhost_header = {
 	.interrupt_pin	= PCI_INTERRUPT_INTA,
 };
 
-static u32 epf_vhost_rd(struct pci_epf_vhost *epfv, unsigned int off)
+static struct pci_epf_vhost *to_epfv(struct vhost_regs *regs)
 {
-	return le32_to_cpu(READ_ONCE(*(__le32 *)(epfv->reg + off)));
-}
-
-static void epf_vhost_wr(struct pci_epf_vhost *epfv, unsigned int off, u32 val)
-{
-	WRITE_ONCE(*(__le32 *)(epfv->reg + off), cpu_to_le32(val));
-}
-
-static u64 epf_vhost_rd64(struct pci_epf_vhost *epfv, unsigned int off)
-{
-	return (u64)epf_vhost_rd(epfv, off + 4) << 32 | epf_vhost_rd(epfv, off);
-}
-
-static void epf_vhost_wr64(struct pci_epf_vhost *epfv, unsigned int off, u64 val)
-{
-	epf_vhost_wr(epfv, off, lower_32_bits(val));
-	epf_vhost_wr(epfv, off + 4, upper_32_bits(val));
-}
-
-static struct epf_vhost_device *to_epf_vhost_device(struct vhost_device *vdev)
-{
-	return container_of(vdev, struct epf_vhost_device, vdev);
+	return container_of(regs, struct pci_epf_vhost, regs);
 }
 
 /* Outbound windows */
@@ -440,11 +361,11 @@ static int epf_vhost_map_ring_part(struct pci_epf_vhost *epfv, u64 addr,
 	return PTR_ERR_OR_ZERO(w);
 }
 
-static int epf_vhost_map_ring(struct vhost_device *vdev, u64 addr, u64 len,
+static int epf_vhost_map_ring(struct vhost_regs *regs, u64 addr, u64 len,
 			      void __iomem **va, u64 *mapped_len)
 {
-	return epf_vhost_map_ring_part(to_epf_vhost_device(vdev)->epfv, addr,
-				       len, va, mapped_len);
+	return epf_vhost_map_ring_part(to_epfv(regs), addr, len, va,
+				       mapped_len);
 }
 
 /*
@@ -532,7 +453,7 @@ static int epf_vhost_doorbells_show(struct seq_file *m, void *unused)
 	unsigned int i;
 
 	mutex_lock(&epfv->lock);
-	if (!epfv->has_db)
+	if (!epfv->regs.has_db)
 		seq_puts(m, "none: polling\n");
 	for (i = 0; i < epfv->ndb; i++)
 		seq_printf(m, "%s: irq %d rings %*pbl rang %lu\n",
@@ -636,18 +557,16 @@ static int epf_vhost_xfer(struct pci_epf_vhost *epfv, u64 addr, void *buf,
 	return epf_vhost_copy(epfv, addr, buf, len, to_rc);
 }
 
-static int epf_vhost_read(struct vhost_device *vdev, u64 addr, void *dst,
+static int epf_vhost_read(struct vhost_regs *regs, u64 addr, void *dst,
 			  size_t len)
 {
-	return epf_vhost_xfer(to_epf_vhost_device(vdev)->epfv, addr, dst, len,
-			      false);
+	return epf_vhost_xfer(to_epfv(regs), addr, dst, len, false);
 }
 
-static int epf_vhost_write(struct vhost_device *vdev, u64 addr,
+static int epf_vhost_write(struct vhost_regs *regs, u64 addr,
 			   const void *src, size_t len)
 {
-	return epf_vhost_xfer(to_epf_vhost_device(vdev)->epfv, addr,
-			      (void *)src, len, true);
+	return epf_vhost_xfer(to_epfv(regs), addr, (void *)src, len, true);
 }
 
 struct epf_vhost_dma_filter {
@@ -754,10 +673,7 @@ static void epf_vhost_raise_bit(struct pci_epf_vhost *epfv, unsigned int bit,
 		   pci_epc_get_msi(epc, epf->func_no, epf->vfunc_no) > 0;
 	u32 vector;
 
-	if (bit == VIRTIO_PCI_EPF_MAX_QUEUES)
-		vector = epf_vhost_rd(epfv, VIRTIO_PCI_EPF_CONFIG_VECTOR);
-	else
-		vector = READ_ONCE(epfv->queue_vector[bit]);
+	vector = vhost_regs_vector(&epfv->regs, bit);
 	if (msix && vector != VIRTIO_PCI_EPF_NO_VECTOR) {
 		/* The endpoint core numbers vectors from 1. */
 		if (vector < EPF_VHOST_NR_VECTORS)
@@ -786,15 +702,28 @@ static void epf_vhost_irq_work(struct work_struct *work)
 			epf_vhost_raise_bit(epfv, bit, &legacy_sent);
 }
 
-static void epf_vhost_raise(struct pci_epf_vhost *epfv, unsigned int bit,
-			    unsigned int isr)
+/* vhost_regs set the ISR word: the endpoint core may sleep, so defer. */
+static void epf_vhost_raise(struct vhost_regs *regs, unsigned int bit)
 {
-	epf_vhost_wr(epfv, isr, 1);
+	struct pci_epf_vhost *epfv = to_epfv(regs);
+
 	set_bit(bit, epfv->irq_pending);
 	schedule_work(&epfv->irq_work);
 }
 
-/* vhost transport operations */
+/*
+ * From a client's work: raised here, one hop less than through irq_work.
+ * A raise of the same bit already pending there is taken over.
+ */
+static void epf_vhost_raise_cansleep(struct vhost_regs *regs,
+				     unsigned int bit)
+{
+	struct pci_epf_vhost *epfv = to_epfv(regs);
+	bool legacy_sent = false;
+
+	clear_bit(bit, epfv->irq_pending);
+	epf_vhost_raise_bit(epfv, bit, &legacy_sent);
+}
 
 /*
  * The device reaches the driver's memory through PCI bus addresses, which
@@ -808,197 +737,9 @@ static void epf_vhost_raise(struct pci_epf_vhost *epfv, unsigned int bit,
 #define EPF_VHOST_TRANSPORT_FEATURES	(BIT_ULL(VIRTIO_F_ACCESS_PLATFORM) | \
 					 BIT_ULL(VIRTIO_F_ORDER_PLATFORM))
 
-static u64 epf_vhost_get_driver_features(struct vhost_device *vdev)
+static void epf_vhost_forget(struct vhost_regs *regs)
 {
-	return epf_vhost_rd64(to_epf_vhost_device(vdev)->epfv,
-			 VIRTIO_PCI_EPF_DRIVER_FEATURES) &
-	       ~EPF_VHOST_TRANSPORT_FEATURES;
-}
-
-static void epf_vhost_set_device_features(struct vhost_device *vdev, u64 features)
-{
-	epf_vhost_wr64(to_epf_vhost_device(vdev)->epfv, VIRTIO_PCI_EPF_DEVICE_FEATURES,
-		       features | EPF_VHOST_TRANSPORT_FEATURES);
-}
-
-static u8 epf_vhost_get_status(struct vhost_device *vdev)
-{
-	return READ_ONCE(to_epf_vhost_device(vdev)->driver_status);
-}
-
-static void epf_vhost_set_status(struct vhost_device *vdev, u8 status)
-{
-	epf_vhost_wr(to_epf_vhost_device(vdev)->epfv, VIRTIO_PCI_EPF_STATUS, status);
-}
-
-static void epf_vhost_set_config(struct vhost_device *vdev, unsigned int offset,
-				 const void *buf, unsigned int len, u32 generation)
-{
-	struct pci_epf_vhost *epfv = to_epf_vhost_device(vdev)->epfv;
-
-	/*
-	 * Odd while the bytes change, then even and new: a driver never takes
-	 * a read that overlapped the update for a good one. The core checked
-	 * the range against epfv->config_size.
-	 */
-	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_CONFIG_GEN, generation << 1 | 1);
-	wmb();	/* odd before the bytes */
-	memcpy(epfv->reg + epfv->config_off + offset, buf, len);
-	wmb();	/* the bytes before the generation that covers them */
-	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_CONFIG_GEN, generation << 1);
-}
-
-static void epf_vhost_notify_config(struct vhost_device *vdev)
-{
-	epf_vhost_raise(to_epf_vhost_device(vdev)->epfv, VIRTIO_PCI_EPF_MAX_QUEUES,
-			VIRTIO_PCI_EPF_ISR_CONFIG);
-}
-
-static int epf_vhost_get_vq(struct vhost_device *vdev, unsigned int index,
-			    struct vhost_vq_config *cfg)
-{
-	struct epf_vhost_device *d = to_epf_vhost_device(vdev);
-
-	if (index >= d->epfv->num_queues || !d->q[index].enabled)
-		return -EINVAL;
-	*cfg = d->q[index].cfg;
-	return 0;
-}
-
-static void epf_vhost_notify_vq(struct vhost_device *vdev, unsigned int index)
-{
-	if (index < to_epf_vhost_device(vdev)->epfv->num_queues)
-		epf_vhost_raise(to_epf_vhost_device(vdev)->epfv, index,
-				VIRTIO_PCI_EPF_ISR_QUEUE);
-}
-
-/*
- * From a client's work: raised here, one hop less than through irq_work.
- * A raise of the same bit already pending there is taken over.
- */
-static void epf_vhost_notify_vq_cansleep(struct vhost_device *vdev,
-					 unsigned int index)
-{
-	struct pci_epf_vhost *epfv = to_epf_vhost_device(vdev)->epfv;
-	bool legacy_sent = false;
-
-	if (index >= epfv->num_queues)
-		return;
-	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_ISR_QUEUE, 1);
-	clear_bit(index, epfv->irq_pending);
-	epf_vhost_raise_bit(epfv, index, &legacy_sent);
-}
-
-static const struct vhost_transport_ops epf_vhost_ops = {
-	.get_driver_features	= epf_vhost_get_driver_features,
-	.set_device_features	= epf_vhost_set_device_features,
-	.get_status		= epf_vhost_get_status,
-	.set_status		= epf_vhost_set_status,
-	.set_config		= epf_vhost_set_config,
-	.notify_config		= epf_vhost_notify_config,
-	.get_vq			= epf_vhost_get_vq,
-	.map_ring		= epf_vhost_map_ring,
-	.read			= epf_vhost_read,
-	.write			= epf_vhost_write,
-	.notify_vq		= epf_vhost_notify_vq,
-	.notify_vq_cansleep	= epf_vhost_notify_vq_cansleep,
-};
-
-/* Commands of the driver side, run by the service thread */
-
-/* Forget every queue and window: after a reset, a failure or link down. */
-static void epf_vhost_forget_queues(struct pci_epf_vhost *epfv,
-				    struct epf_vhost_device *d)
-{
-	unsigned int q;
-
-	for (q = 0; q < VIRTIO_PCI_EPF_MAX_QUEUES; q++) {
-		d->q[q].enabled = false;
-		WRITE_ONCE(epfv->queue_vector[q], VIRTIO_PCI_EPF_NO_VECTOR);
-	}
-	epfv->sel = U32_MAX;
-	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_QUEUE_SEL + VIRTIO_PCI_EPF_Q_ENABLED, 0);
-	epf_vhost_unmap_all(epfv);
-}
-
-static int epf_vhost_set_status_cmd(struct pci_epf_vhost *epfv,
-				    struct epf_vhost_device *d, u32 status)
-{
-	if (status > U8_MAX)
-		return -EINVAL;
-	WRITE_ONCE(d->driver_status, status);
-	vhost_device_status_changed(&d->vdev);
-	if (!vhost_get_status(&d->vdev))
-		epf_vhost_forget_queues(epfv, d);
-	return 0;
-}
-
-static int epf_vhost_check_ring(struct pci_epf_vhost *epfv, unsigned int q,
-				const char *what, u64 addr, u64 len, u64 align)
-{
-	int ret;
-
-	if (!IS_ALIGNED(addr, align)) {
-		dev_err(&epfv->epf->dev, "queue %u: %s at %#llx is not %llu-byte aligned\n",
-			q, what, addr, align);
-		return -EINVAL;
-	}
-	ret = epf_vhost_map_ring_part(epfv, addr, len, NULL, NULL);
-	if (ret) {
-		dev_err(&epfv->epf->dev, "queue %u: %s at %#llx+%#llx is out of reach\n",
-			q, what, addr, len);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int epf_vhost_queue_enable(struct pci_epf_vhost *epfv,
-				  struct epf_vhost_device *d, u32 q)
-{
-	unsigned int base = VIRTIO_PCI_EPF_QUEUE_SEL;
-	struct vhost_vq_config cfg;
-	u8 status = vhost_get_status(&d->vdev);
-	int ret;
-
-	if (q >= epfv->num_queues) {
-		dev_err(&epfv->epf->dev, "QUEUE_ENABLE: no queue %u\n", q);
-		return -EINVAL;
-	}
-	if (q != epfv->sel) {
-		dev_err(&epfv->epf->dev, "QUEUE_ENABLE %u: queue %u is selected\n",
-			q, epfv->sel);
-		return -EINVAL;
-	}
-	if (!(status & VIRTIO_CONFIG_S_FEATURES_OK) ||
-	    (status & VIRTIO_CONFIG_S_DRIVER_OK) || d->q[q].enabled) {
-		dev_err(&epfv->epf->dev, "QUEUE_ENABLE %u: not allowed at status %#x\n",
-			q, status);
-		return -EINVAL;
-	}
-	cfg.num = epf_vhost_rd(epfv, base + VIRTIO_PCI_EPF_Q_SIZE);
-	cfg.desc = epf_vhost_rd64(epfv, base + VIRTIO_PCI_EPF_Q_DESC);
-	cfg.avail = epf_vhost_rd64(epfv, base + VIRTIO_PCI_EPF_Q_DRIVER);
-	cfg.used = epf_vhost_rd64(epfv, base + VIRTIO_PCI_EPF_Q_DEVICE);
-	if (!cfg.num || cfg.num > EPF_VHOST_QUEUE_SIZE_MAX ||
-	    !is_power_of_2(cfg.num)) {
-		dev_err(&epfv->epf->dev, "queue %u: size %u is not a power of two up to %u\n",
-			q, cfg.num, EPF_VHOST_QUEUE_SIZE_MAX);
-		return -EINVAL;
-	}
-	ret = epf_vhost_check_ring(epfv, q, "descriptor table", cfg.desc,
-				   16ULL * cfg.num, 16) ?:
-	      epf_vhost_check_ring(epfv, q, "driver ring", cfg.avail,
-				   6 + 2ULL * cfg.num, 2) ?:
-	      epf_vhost_check_ring(epfv, q, "device ring", cfg.used,
-				   6 + 8ULL * cfg.num, 4);
-	if (ret)
-		return ret;
-	d->q[q].cfg = cfg;
-	d->q[q].enabled = true;
-	WRITE_ONCE(epfv->queue_vector[q],
-		   epf_vhost_rd(epfv, base + VIRTIO_PCI_EPF_Q_VECTOR));
-	epf_vhost_wr(epfv, base + VIRTIO_PCI_EPF_Q_ENABLED, 1);
-	return 0;
+	epf_vhost_unmap_all(to_epfv(regs));
 }
 
 /* The doorbell of queue @q: its own if the controller gave enough. */
@@ -1010,355 +751,55 @@ epf_vhost_queue_db(struct pci_epf_vhost *epfv, unsigned int q)
 	return &epf->db_msg[min(1 + q, epf->num_db - 1U)];
 }
 
-/* Show the device's fields of queue @q in the selected-queue block. */
-static int epf_vhost_queue_select(struct pci_epf_vhost *epfv,
-				  struct epf_vhost_device *d, u32 q)
+static void epf_vhost_queue_doorbell(struct vhost_regs *regs, unsigned int q,
+				     u32 *offset, u32 *data)
 {
-	unsigned int base = VIRTIO_PCI_EPF_QUEUE_SEL;
-	const struct pci_epf_doorbell_msg *db;
+	const struct pci_epf_doorbell_msg *db = epf_vhost_queue_db(to_epfv(regs), q);
 
-	if (q >= epfv->num_queues) {
-		dev_err(&epfv->epf->dev, "QUEUE_SELECT: no queue %u\n", q);
-		return -EINVAL;
-	}
-	epfv->sel = q;
-	epf_vhost_wr(epfv, base + VIRTIO_PCI_EPF_Q_SIZE_MAX,
-		     EPF_VHOST_QUEUE_SIZE_MAX);
-	epf_vhost_wr(epfv, base + VIRTIO_PCI_EPF_Q_ENABLED, d->q[q].enabled);
-	if (epfv->has_db) {
-		db = epf_vhost_queue_db(epfv, q);
-		epf_vhost_wr(epfv, base + VIRTIO_PCI_EPF_Q_DB_OFFSET, db->offset);
-		epf_vhost_wr(epfv, base + VIRTIO_PCI_EPF_Q_DB_DATA, db->msg.data);
-	}
-	return 0;
+	*offset = db->offset;
+	*data = db->msg.data;
 }
 
-static int epf_vhost_config_write(struct pci_epf_vhost *epfv,
-				  struct epf_vhost_device *d, u32 arg0, u32 value)
-{
-	unsigned int offset = arg0 & 0xffff, len = arg0 >> 16;
-	__le32 v = cpu_to_le32(value);
-	int ret;
-
-	if ((len != 1 && len != 2 && len != 4) ||
-	    offset + len > epfv->config_size) {
-		dev_err(&epfv->epf->dev, "CONFIG_WRITE: %u bytes at %u are outside config space\n",
-			len, offset);
-		return -EINVAL;
-	}
-	/* The core decides, and publishes it through set_config. */
-	ret = vhost_device_config_write(&d->vdev, offset, &v, len);
-	if (ret == -EPERM)
-		dev_info_ratelimited(&epfv->epf->dev, "CONFIG_WRITE: %u bytes at %u are read-only\n",
-				     len, offset);
-	return ret;
-}
-
-static void epf_vhost_run_command(struct pci_epf_vhost *epfv, u32 seq)
-{
-	struct epf_vhost_device *d = epfv->dev;
-	const char *malformed = "malformed command";
-	u32 cmd, arg0, arg1;
-	int ret;
-
-	rmb();	/* the arguments were written before the sequence number */
-	cmd = epf_vhost_rd(epfv, VIRTIO_PCI_EPF_CMD);
-	arg0 = epf_vhost_rd(epfv, VIRTIO_PCI_EPF_CMD_ARG0);
-	arg1 = epf_vhost_rd(epfv, VIRTIO_PCI_EPF_CMD_ARG1);
-
-	if (!d) {
-		ret = -ENODEV;
-	} else {
-		switch (cmd) {
-		case VIRTIO_PCI_EPF_CMD_SET_STATUS:
-			ret = epf_vhost_set_status_cmd(epfv, d, arg0);
-			break;
-		case VIRTIO_PCI_EPF_CMD_QUEUE_ENABLE:
-			ret = epf_vhost_queue_enable(epfv, d, arg0);
-			malformed = "malformed queue setup";
-			break;
-		case VIRTIO_PCI_EPF_CMD_CONFIG_WRITE:
-			ret = epf_vhost_config_write(epfv, d, arg0, arg1);
-			break;
-		case VIRTIO_PCI_EPF_CMD_QUEUE_SELECT:
-			ret = epf_vhost_queue_select(epfv, d, arg0);
-			break;
-		default:
-			dev_err(&epfv->epf->dev, "unknown command %u\n", cmd);
-			ret = -EINVAL;
-		}
-		/* Every refusal of a command's values fails the device. */
-		if (ret == -EINVAL)
-			vhost_device_fail(&d->vdev, malformed);
-	}
-	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_CMD_RESULT, -ret);
-	wmb();	/* the result before the answer */
-	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_CMD_DONE, seq);
-	epfv->cmd_done = seq;
-}
-
-static void epf_vhost_driver_gone(struct pci_epf_vhost *epfv);
+static const struct vhost_regs_ops epf_vhost_regs_ops = {
+	.raise			= epf_vhost_raise,
+	.raise_cansleep		= epf_vhost_raise_cansleep,
+	.map_ring		= epf_vhost_map_ring,
+	.read			= epf_vhost_read,
+	.write			= epf_vhost_write,
+	.forget			= epf_vhost_forget,
+	.queue_doorbell		= epf_vhost_queue_doorbell,
+};
 
 /*
- * A driver announced itself with a new epoch: whatever an earlier one set
- * up is gone (it may have been a root complex that rebooted without a link
- * event), and commands are answered from the current sequence number on.
- */
-static void epf_vhost_new_driver(struct pci_epf_vhost *epfv, u32 epoch)
-{
-	dev_info(&epfv->epf->dev, "driver side started (epoch %#x)\n", epoch);
-	epf_vhost_driver_gone(epfv);
-	epfv->driver_epoch = epoch;
-	epfv->cmd_done = epf_vhost_rd(epfv, VIRTIO_PCI_EPF_CMD_SEQ);
-	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_CMD_DONE, epfv->cmd_done);
-	wmb();	/* the sequence number before the acknowledgment */
-	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_EPOCH_ACK, epoch);
-}
-
-/*
- * If queue @q's NOTIFY word is set, clear it and pass the kick on to the
- * client; true if it was set. Any context: the service thread and the
- * doorbells' handlers both call it.
- */
-static bool epf_vhost_take_kick(struct pci_epf_vhost *epfv,
-				struct epf_vhost_device *d, unsigned int q)
-{
-	unsigned int off = epfv->notify_off + 4 * q;
-
-	if (!epf_vhost_rd(epfv, off))
-		return false;
-	/* Clear first: a notification after this is seen next time. */
-	epf_vhost_wr(epfv, off, 0);
-	/* The clear lands before the client looks at the ring. */
-	mb();
-	vhost_vq_kicked(&d->vdev, q);
-	return true;
-}
-
-/*
- * One pass over the register block; true if there was anything to do.
- * The queues looked at are those whose doorbell rang, in @rung, or all of
- * them if @rung is NULL (polling, or the look now and then in case a
- * doorbell was lost).
- */
-static bool epf_vhost_service(struct pci_epf_vhost *epfv,
-			      const unsigned long *rung)
-{
-	struct epf_vhost_device *d;
-	bool busy = false;
-	u32 seq, epoch;
-	unsigned int q;
-
-	mutex_lock(&epfv->lock);
-	epoch = epf_vhost_rd(epfv, VIRTIO_PCI_EPF_DRIVER_EPOCH);
-	if (epoch != epfv->driver_epoch) {
-		if (epoch) {
-			rmb();	/* the epoch before anything the driver wrote after it */
-			epf_vhost_new_driver(epfv, epoch);
-		}
-		busy = true;
-	}
-	/* Nothing is answered before a driver announced itself. */
-	if (!epfv->driver_epoch) {
-		mutex_unlock(&epfv->lock);
-		return busy;
-	}
-	seq = epf_vhost_rd(epfv, VIRTIO_PCI_EPF_CMD_SEQ);
-	if (seq != epfv->cmd_done) {
-		if (seq != epfv->cmd_done + 1)
-			dev_warn_ratelimited(&epfv->epf->dev, "command %u follows %u: commands lost\n",
-					     seq, epfv->cmd_done);
-		epf_vhost_run_command(epfv, seq);
-		busy = true;
-	}
-	d = epfv->dev;
-	for (q = 0; d && q < epfv->num_queues; q++)
-		if ((!rung || test_bit(q, rung)) && epf_vhost_take_kick(epfv, d, q))
-			busy = true;
-	mutex_unlock(&epfv->lock);
-	return busy;
-}
-
-/*
- * A queue's doorbell rang: pass the kick on from here, the way the
- * service thread would, one scheduling hop sooner. False if there is no
- * device: the thread looks then.
- */
-static bool epf_vhost_doorbell_kick(struct pci_epf_vhost *epfv,
-				    unsigned int q)
-{
-	struct epf_vhost_device *d = rcu_dereference(epfv->kick_dev);
-
-	if (!d || q >= epfv->num_queues)
-		return false;
-	/* Nothing there: taken by the thread's look meanwhile. */
-	epf_vhost_take_kick(epfv, d, q);
-	return true;
-}
-
-/*
- * A doorbell's interrupt: the RC kicked a queue, passed on from here, or
- * posted a command, for the service thread.
+ * A doorbell's interrupt: the RC kicked a queue or posted a command, for
+ * vhost_regs to pass on.
  */
 static irqreturn_t epf_vhost_doorbell(int irq, void *data)
 {
 	struct epf_vhost_doorbell *db = data;
-	struct pci_epf_vhost *epfv = db->epfv;
-	bool wake = false;
 	unsigned int bit;
 
 	db->count++;
-	rcu_read_lock();
-	for_each_set_bit(bit, db->rings, EPF_VHOST_NR_DB) {
-		if (bit != EPF_VHOST_DB_CMD &&
-		    epf_vhost_doorbell_kick(epfv, bit))
-			continue;
-		set_bit(bit, epfv->rung);
-		wake = true;
-	}
-	rcu_read_unlock();
-	if (wake)
-		wake_up(&epfv->wq);
+	for_each_set_bit(bit, db->rings, VHOST_REGS_NR_BITS)
+		vhost_regs_doorbell(&db->epfv->regs, bit);
 	return IRQ_HANDLED;
-}
-
-/*
- * With a doorbell, sleep until it rings (looking anyway now and then);
- * without, poll adaptively: soon after work, less and less often without.
- */
-static int epf_vhost_thread(void *data)
-{
-	struct pci_epf_vhost *epfv = data;
-	unsigned long interval = EPF_VHOST_POLL_MIN_US;
-	DECLARE_BITMAP(rung, EPF_VHOST_NR_DB);
-	bool all = true, busy;
-	unsigned int bit;
-
-	while (!kthread_should_stop()) {
-		if (!epfv->has_db) {
-			busy = epf_vhost_service(epfv, NULL);
-			if (busy)
-				interval = EPF_VHOST_POLL_MIN_US;
-			else
-				interval = min(interval * 2, EPF_VHOST_POLL_MAX_US);
-			usleep_range(interval, interval + interval / 4);
-			continue;
-		}
-		bitmap_zero(rung, EPF_VHOST_NR_DB);
-		for (bit = 0; bit < EPF_VHOST_NR_DB; bit++)
-			if (test_and_clear_bit(bit, epfv->rung))
-				__set_bit(bit, rung);
-		/* The commands' doorbell stands for every queue too. */
-		busy = epf_vhost_service(epfv, all ||
-					 test_bit(EPF_VHOST_DB_CMD, rung) ?
-					 NULL : rung);
-		all = false;
-		if (busy) {
-			cond_resched();
-			continue;
-		}
-		/* Every queue, now and then, in case a doorbell was lost. */
-		all = !wait_event_timeout(epfv->wq,
-					  !bitmap_empty(epfv->rung, EPF_VHOST_NR_DB) ||
-					  kthread_should_stop(),
-					  msecs_to_jiffies(EPF_VHOST_DB_SAFETY_MS));
-	}
-	return 0;
-}
-
-/* The register block as a driver finds it after a link up. */
-static void epf_vhost_init_registers(struct pci_epf_vhost *epfv)
-{
-	const struct pci_epf_doorbell_msg *db;
-	struct epf_vhost_device *d = epfv->dev;
-	struct pci_epf *epf = epfv->epf;
-	unsigned int q;
-
-	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_MAGIC_OFF, VIRTIO_PCI_EPF_MAGIC);
-	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_VERSION_OFF, VIRTIO_PCI_EPF_VERSION);
-	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_DEVICE_ID, d ? d->vdev.id.device : 0);
-	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_VENDOR_ID, d ? d->vdev.id.vendor : 0);
-	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_NUM_QUEUES, epfv->num_queues);
-	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_CONFIG_SIZE, epfv->config_size);
-	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_NOTIFY_OFF, epfv->notify_off);
-	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_CONFIG_OFF, epfv->config_off);
-	if (epfv->has_db) {
-		db = &epf->db_msg[0];
-		epf_vhost_wr(epfv, VIRTIO_PCI_EPF_DB_OFFSET, db->offset);
-		epf_vhost_wr(epfv, VIRTIO_PCI_EPF_DB_DATA, db->msg.data);
-		epf_vhost_wr(epfv, VIRTIO_PCI_EPF_DB_BAR, db->bar);
-	} else {
-		epf_vhost_wr(epfv, VIRTIO_PCI_EPF_DB_BAR, VIRTIO_PCI_EPF_DB_NONE);
-	}
-	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_ISR_QUEUE, 0);
-	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_ISR_CONFIG, 0);
-	for (q = 0; q < epfv->num_queues; q++)
-		epf_vhost_wr(epfv, epfv->notify_off + 4 * q, 0);
-	/*
-	 * A driver that was there before gets no answer until it announces
-	 * itself again; one that announces itself from now on is answered.
-	 */
-	epfv->driver_epoch = 0;
-	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_EPOCH_ACK, 0);
-	epfv->cmd_done = epf_vhost_rd(epfv, VIRTIO_PCI_EPF_CMD_SEQ);
-	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_CMD_DONE, epfv->cmd_done);
-	wmb();	/* the register block before the epoch that announces it */
-	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_DEVICE_EPOCH, ++epfv->device_epoch);
-}
-
-/*
- * The driver side went away: what it set up is gone with it, as if it had
- * reset the device. Windows exist only while a device does.
- */
-static void epf_vhost_driver_gone(struct pci_epf_vhost *epfv)
-{
-	if (epfv->dev)
-		epf_vhost_set_status_cmd(epfv, epfv->dev, 0);
-}
-
-static void epf_vhost_stop_thread(struct pci_epf_vhost *epfv)
-{
-	struct task_struct *thread;
-
-	mutex_lock(&epfv->lock);
-	thread = epfv->thread;
-	epfv->thread = NULL;
-	epfv->link_up = false;
-	mutex_unlock(&epfv->lock);
-	if (thread)
-		kthread_stop(thread);
 }
 
 static int epf_vhost_link_up(struct pci_epf *epf)
 {
 	struct pci_epf_vhost *epfv = epf_get_drvdata(epf);
-	struct task_struct *thread;
+	char name[TASK_COMM_LEN];
 
-	epf_vhost_stop_thread(epfv);
-	mutex_lock(&epfv->lock);
-	epf_vhost_driver_gone(epfv);
-	epf_vhost_init_registers(epfv);
-	thread = kthread_run(epf_vhost_thread, epfv, "epfv-%s", dev_name(&epf->dev));
-	if (IS_ERR(thread)) {
-		mutex_unlock(&epfv->lock);
-		dev_err(&epf->dev, "no service thread: %pe\n", thread);
-		return PTR_ERR(thread);
-	}
-	epfv->thread = thread;
-	epfv->link_up = true;
-	mutex_unlock(&epfv->lock);
-	return 0;
+	snprintf(name, sizeof(name), "epfv-%s", dev_name(&epf->dev));
+	return vhost_regs_start(&epfv->regs, name);
 }
 
 static int epf_vhost_link_down(struct pci_epf *epf)
 {
 	struct pci_epf_vhost *epfv = epf_get_drvdata(epf);
 
-	epf_vhost_stop_thread(epfv);
+	vhost_regs_stop(&epfv->regs);
 	cancel_work_sync(&epfv->irq_work);
-	mutex_lock(&epfv->lock);
-	epf_vhost_driver_gone(epfv);
-	mutex_unlock(&epfv->lock);
 	return 0;
 }
 
@@ -1376,7 +817,8 @@ static void epf_vhost_put_doorbell(struct pci_epf_vhost *epfv)
 	epfv->ndb = 0;
 	if (epf->db_msg)
 		pci_epf_free_doorbell(epf);
-	epfv->has_db = false;
+	epfv->regs.has_db = false;
+	epfv->regs.db_bar = VIRTIO_PCI_EPF_DB_NONE;
 }
 
 /*
@@ -1388,7 +830,7 @@ static int epf_vhost_request_doorbell(struct pci_epf_vhost *epfv,
 {
 	const struct pci_epf_doorbell_msg *msg = &epfv->epf->db_msg[i];
 	struct epf_vhost_doorbell *db;
-	unsigned int bit = i ? i - 1 : EPF_VHOST_DB_CMD;
+	unsigned int bit = i ? i - 1 : VHOST_REGS_CMD;
 	unsigned int j;
 	int ret;
 
@@ -1431,7 +873,7 @@ static void epf_vhost_get_doorbell(struct pci_epf_vhost *epfv)
 	int ret;
 
 	lockdep_assert_held(&epfv->lock);
-	ret = pci_epf_alloc_doorbell(epf, 1 + epfv->num_queues);
+	ret = pci_epf_alloc_doorbell(epf, 1 + epfv->regs.num_queues);
 	if (ret) {
 		dev_info(&epf->dev, "no doorbell (%d): polling\n", ret);
 		return;
@@ -1457,9 +899,12 @@ static void epf_vhost_get_doorbell(struct pci_epf_vhost *epfv)
 			return;
 		}
 	}
-	epfv->has_db = true;
+	epfv->regs.db_bar = db->bar;
+	epfv->regs.db_offset = db->offset;
+	epfv->regs.db_data = db->msg.data;
+	epfv->regs.has_db = true;
 	dev_info(&epf->dev, "notified by %u doorbell%s for %u queues (BAR%d + %#llx)\n",
-		 epfv->ndb, epfv->ndb == 1 ? "" : "s", epfv->num_queues,
+		 epfv->ndb, epfv->ndb == 1 ? "" : "s", epfv->regs.num_queues,
 		 db->bar, (u64)db->offset);
 }
 
@@ -1521,56 +966,14 @@ static const struct pci_epc_event_ops epf_vhost_event_ops = {
 
 /* vhost transport: one device per function */
 
-static void epf_vhost_release(struct vhost_device *vdev)
-{
-	kfree(to_epf_vhost_device(vdev));
-}
-
 static struct vhost_device *epf_vhost_add(struct vhost_transport *t,
 					  const struct vhost_device_id *id,
 					  const struct vhost_bind *bind)
 {
 	struct pci_epf_vhost *epfv = container_of(t, struct pci_epf_vhost,
 						  transport);
-	struct epf_vhost_device *d;
-	int ret;
 
-	mutex_lock(&epfv->lock);
-	if (epfv->dev) {
-		dev_err(&epfv->epf->dev, "already carries a device; a function carries one\n");
-		ret = -EBUSY;
-		goto unlock;
-	}
-	d = kzalloc(sizeof(*d), GFP_KERNEL);
-	if (!d) {
-		ret = -ENOMEM;
-		goto unlock;
-	}
-	d->epfv = epfv;
-	ret = vhost_device_init(&d->vdev, &epfv->epf->dev, id, bind,
-				&epf_vhost_ops,
-				epfv->config_size, epf_vhost_release);
-	if (ret) {
-		kfree(d);
-		goto unlock;
-	}
-	epfv->dev = d;
-	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_DEVICE_ID, id->device);
-	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_VENDOR_ID, id->vendor);
-	ret = vhost_device_add(&d->vdev);
-	if (ret) {
-		epfv->dev = NULL;
-		epf_vhost_wr(epfv, VIRTIO_PCI_EPF_DEVICE_ID, 0);
-		vhost_device_put(&d->vdev);
-		goto unlock;
-	}
-	rcu_assign_pointer(epfv->kick_dev, d);
-	mutex_unlock(&epfv->lock);
-	return &d->vdev;
-
-unlock:
-	mutex_unlock(&epfv->lock);
-	return ERR_PTR(ret);
+	return vhost_regs_add_device(&epfv->regs, id, bind);
 }
 
 static void epf_vhost_del(struct vhost_transport *t, struct vhost_device *vdev)
@@ -1578,17 +981,7 @@ static void epf_vhost_del(struct vhost_transport *t, struct vhost_device *vdev)
 	struct pci_epf_vhost *epfv = container_of(t, struct pci_epf_vhost,
 						  transport);
 
-	mutex_lock(&epfv->lock);
-	epf_vhost_wr(epfv, VIRTIO_PCI_EPF_DEVICE_ID, 0);
-	epfv->dev = NULL;
-	RCU_INIT_POINTER(epfv->kick_dev, NULL);
-	mutex_unlock(&epfv->lock);
-	/* No doorbell's handler kicks the device from here on. */
-	synchronize_rcu();
-	/* The driver side loses its device: tell it, as a failure would. */
-	epf_vhost_raise(epfv, VIRTIO_PCI_EPF_MAX_QUEUES, VIRTIO_PCI_EPF_ISR_CONFIG);
-	vhost_device_unregister(vdev);
-	epf_vhost_unmap_all(epfv);
+	vhost_regs_del_device(&epfv->regs, vdev);
 }
 
 /*
@@ -1620,6 +1013,7 @@ static void epf_vhost_layout(struct pci_epf_vhost *epfv)
 {
 	const struct pci_epc_features *f = epfv->epc_features;
 	const struct pci_epc_bar_desc *desc = &f->bar[epfv->bar];
+	struct vhost_regs *regs = &epfv->regs;
 
 	if (desc->type == BAR_FIXED && desc->fixed_size < EPF_VHOST_BAR_SIZE) {
 		epfv->bar_size = desc->fixed_size;
@@ -1630,14 +1024,18 @@ static void epf_vhost_layout(struct pci_epf_vhost *epfv)
 		epfv->regs_size = VIRTIO_PCI_EPF_REGS_MAX;
 	}
 	epfv->msix = f->msix_capable && epfv->bar_size >= EPF_VHOST_BAR_SIZE;
-	epfv->num_queues = epfv->regs_size < VIRTIO_PCI_EPF_REGS_MAX ?
+	regs->num_queues = epfv->regs_size < VIRTIO_PCI_EPF_REGS_MAX ?
 			   EPF_VHOST_SMALL_QUEUES : VIRTIO_PCI_EPF_MAX_QUEUES;
-	epfv->notify_off = VIRTIO_PCI_EPF_LAYOUT_END;
-	epfv->config_off = ALIGN(epfv->notify_off + 4 * epfv->num_queues, 16);
-	epfv->config_size = min_t(unsigned int,
-				  epfv->regs_size - epfv->config_off,
+	regs->notify_off = VIRTIO_PCI_EPF_LAYOUT_END;
+	regs->config_off = ALIGN(regs->notify_off + 4 * regs->num_queues, 16);
+	regs->config_size = min_t(unsigned int,
+				  epfv->regs_size - regs->config_off,
 				  VIRTIO_PCI_EPF_CONFIG_MAX);
-	epfv->sel = U32_MAX;
+	regs->queue_size_max = EPF_VHOST_QUEUE_SIZE_MAX;
+	regs->transport_features = EPF_VHOST_TRANSPORT_FEATURES;
+	regs->ops = &epf_vhost_regs_ops;
+	regs->dev = &epfv->epf->dev;
+	regs->db_bar = VIRTIO_PCI_EPF_DB_NONE;
 }
 
 static int epf_vhost_bind(struct pci_epf *epf)
@@ -1662,24 +1060,24 @@ static int epf_vhost_bind(struct pci_epf *epf)
 	}
 	epfv->epc_features = features;
 	epf_vhost_layout(epfv);
-	epfv->reg = pci_epf_alloc_space(epf, epfv->bar_size, epfv->bar,
-					features, PRIMARY_INTERFACE);
-	if (!epfv->reg)
+	epfv->regs.base = pci_epf_alloc_space(epf, epfv->bar_size, epfv->bar,
+					      features, PRIMARY_INTERFACE);
+	if (!epfv->regs.base)
 		return -ENOMEM;
-	memset(epfv->reg, 0, epfv->bar_size);
+	memset(epfv->regs.base, 0, epfv->bar_size);
 	dev_info(&epf->dev, "registers in BAR%d: %u bytes, %u queues, %u bytes of config space%s\n",
-		 epfv->bar, epfv->regs_size, epfv->num_queues,
-		 epfv->config_size, epfv->msix ? ", MSI-X table" : "");
-	epf_vhost_init_registers(epfv);
+		 epfv->bar, epfv->regs_size, epfv->regs.num_queues,
+		 epfv->regs.config_size, epfv->msix ? ", MSI-X table" : "");
+	ret = vhost_regs_init(&epfv->regs);
+	if (ret)
+		goto free;
 	epf_vhost_get_dma(epfv);
 
 	epfv->transport.name = dev_name(&epf->dev);
 	ret = vhost_transport_register(&epfv->transport);
 	if (ret) {
 		epf_vhost_put_dma(epfv);
-		pci_epf_free_space(epf, epfv->reg, epfv->bar, PRIMARY_INTERFACE);
-		epfv->reg = NULL;
-		return ret;
+		goto free;
 	}
 	epfv->dir = debugfs_create_dir(dev_name(&epf->dev), epf_vhost_debugfs);
 	debugfs_create_file("windows", 0400, epfv->dir, epfv,
@@ -1689,6 +1087,11 @@ static int epf_vhost_bind(struct pci_epf *epf)
 	/* Unloading would free the function under the controller. */
 	__module_get(THIS_MODULE);
 	return 0;
+
+free:
+	pci_epf_free_space(epf, epfv->regs.base, epfv->bar, PRIMARY_INTERFACE);
+	epfv->regs.base = NULL;
+	return ret;
 }
 
 static void epf_vhost_unbind(struct pci_epf *epf)
@@ -1708,8 +1111,8 @@ static void epf_vhost_unbind(struct pci_epf *epf)
 		pci_epc_clear_bar(epf->epc, epf->func_no, epf->vfunc_no,
 				  &epf->bar[epfv->bar]);
 	epfv->initialized = false;
-	pci_epf_free_space(epf, epfv->reg, epfv->bar, PRIMARY_INTERFACE);
-	epfv->reg = NULL;
+	pci_epf_free_space(epf, epfv->regs.base, epfv->bar, PRIMARY_INTERFACE);
+	epfv->regs.base = NULL;
 	module_put(THIS_MODULE);
 }
 
@@ -1726,7 +1129,6 @@ static int epf_vhost_probe(struct pci_epf *epf, const struct pci_epf_device_id *
 	mutex_init(&epfv->dma[0].lock);
 	mutex_init(&epfv->dma[1].lock);
 	INIT_WORK(&epfv->irq_work, epf_vhost_irq_work);
-	init_waitqueue_head(&epfv->wq);
 	epfv->transport.add = epf_vhost_add;
 	epfv->transport.del = epf_vhost_del;
 	epf->header = devm_kmemdup(&epf->dev, &epf_vhost_header,
