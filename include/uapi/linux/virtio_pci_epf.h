@@ -16,7 +16,8 @@
  *
  * Other transports of the vhost bus carry the same block in memory their
  * driver side writes; the device side of the block, for all of them, is
- * include/linux/vhost_regs.h.
+ * include/linux/vhost_regs.h, and the driver side, for the virtio
+ * transports that reach it, include/linux/virtio_regs.h.
  *
  * All fields are little-endian. 64-bit fields are two 32-bit words, low
  * word first, and are written and read as two 32-bit accesses.
