@@ -757,6 +757,8 @@ struct vhost_device *vhost_regs_add_device(struct vhost_regs *regs,
 	vhost_regs_forget_queues(regs);
 	vhost_regs_wr(regs, VIRTIO_PCI_EPF_DEVICE_ID, id->device);
 	vhost_regs_wr(regs, VIRTIO_PCI_EPF_VENDOR_ID, id->vendor);
+	/* Another device in the block: a driver side that kept one sees it. */
+	vhost_regs_wr(regs, VIRTIO_PCI_EPF_DEVICE_EPOCH, ++regs->device_epoch);
 	ret = vhost_device_add(&rdev->vdev);
 	if (ret) {
 		regs->rdev = NULL;

@@ -83,6 +83,13 @@
 /* Notifications towards the device: a doorbell, if DB_BAR is not NONE. */
 #define VIRTIO_PCI_EPF_DB_BAR		0x050	/* BAR of the doorbell, or NONE */
 #define  VIRTIO_PCI_EPF_DB_NONE		0xff
+/*
+ * Over an NTB (Documentation/driver-api/virtio-ntb.rst), a doorbell is a
+ * bit of the NTB's: DB_DATA and Q_DB_DATA hold its number, and the
+ * vectors the driver writes (CONFIG_VECTOR, Q_VECTOR) name bits of its
+ * own side's doorbells.
+ */
+#define  VIRTIO_PCI_EPF_DB_NTB		0xfe
 #define VIRTIO_PCI_EPF_DB_OFFSET	0x054	/* offset in that BAR */
 #define VIRTIO_PCI_EPF_DB_DATA		0x058	/* 32-bit value to write there */
 
