@@ -134,8 +134,12 @@ sparse_w1() {
 	files=$( { printf '%s\n' "${KFILES[@]}"
 		   sed -n 's|^+++ b/\(.*\.[ch]\)$|\1|p' patches/*.patch; } |
 		grep -v '^tools/')
+	# A directory's build descends into its subdirectories: naming both
+	# would build the subdirectory twice at once.
 	dirs=$(echo "$files" | grep '\.c$' | xargs -r -n1 dirname |
-		sort -u | sed 's|$|/|')
+		sort -u | sed 's|$|/|' |
+		awk '{ for (i = 1; i <= n; i++) if (index($0, d[i]) == 1) next
+		       d[++n] = $0; print }')
 	[ -n "$dirs" ] || return 0
 	ours=$(echo "$files" | sed 's|^|/|; s|$|:|')
 	mkdir -p "$LINT_OUT"
