@@ -321,6 +321,13 @@ static int vntb_vq_vector(struct virtio_regs *regs, unsigned int index,
 	return 0;
 }
 
+/* The doorbell handlers run under RCU: wait for those running. */
+static void vntb_synchronize_cbs(struct virtio_regs *regs)
+{
+	synchronize_rcu();
+	flush_work(&to_vntb_dev(regs)->vq_work);
+}
+
 static const struct virtio_regs_ops vntb_regs_ops = {
 	.kick_cmd	= vntb_kick_cmd,
 	.kick_vq	= vntb_kick_vq,
@@ -329,33 +336,7 @@ static const struct virtio_regs_ops vntb_regs_ops = {
 	.create_vq	= vntb_create_vq,
 	.del_vq		= vntb_del_vq,
 	.vq_vector	= vntb_vq_vector,
-};
-
-static const char *vntb_bus_name(struct virtio_device *vdev)
-{
-	return dev_name(&to_vntb_dev(to_virtio_regs(vdev))->nt->vl.ntb->dev);
-}
-
-/* The doorbell handlers run under RCU: wait for those running. */
-static void vntb_synchronize_cbs(struct virtio_device *vdev)
-{
-	synchronize_rcu();
-	flush_work(&to_vntb_dev(to_virtio_regs(vdev))->vq_work);
-}
-
-static const struct virtio_config_ops vntb_config_ops = {
-	.get			= virtio_regs_get,
-	.set			= virtio_regs_set,
-	.generation		= virtio_regs_generation,
-	.get_status		= virtio_regs_get_status,
-	.set_status		= virtio_regs_set_status,
-	.reset			= virtio_regs_reset,
-	.find_vqs		= virtio_regs_find_vqs,
-	.del_vqs		= virtio_regs_del_vqs,
-	.synchronize_cbs	= vntb_synchronize_cbs,
-	.get_features		= virtio_regs_get_features,
-	.finalize_features	= virtio_regs_finalize_features,
-	.bus_name		= vntb_bus_name,
+	.synchronize_cbs = vntb_synchronize_cbs,
 };
 
 /* Doorbells */
@@ -452,7 +433,6 @@ static void vntb_add_dev(struct virtio_ntb *nt, unsigned int slot,
 	vdev = &nd->regs.vdev;
 	vdev->id.device = device;
 	vdev->id.vendor = ioread32(base + VIRTIO_PCI_EPF_VENDOR_ID);
-	vdev->config = &vntb_config_ops;
 	vdev->map = &vntb_map_ops;
 	vdev->vmap.dma_dev = nt->dma_dev;
 	vdev->dev.parent = nt->dma_dev;

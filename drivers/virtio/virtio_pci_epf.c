@@ -240,6 +240,15 @@ static int vpe_vq_vector(struct virtio_regs *regs, unsigned int index,
 	return 0;
 }
 
+static void vpe_synchronize_cbs(struct virtio_regs *regs)
+{
+	struct virtio_pci_epf *vpe = vdev_to_vpe(&regs->vdev);
+	unsigned int i;
+
+	for (i = 0; i < vpe->nvectors; i++)
+		synchronize_irq(pci_irq_vector(vpe->pdev, i));
+}
+
 static const struct virtio_regs_ops vpe_regs_ops = {
 	.kick_cmd	= vpe_kick_cmd,
 	.kick_vq	= vpe_kick_vq,
@@ -247,35 +256,7 @@ static const struct virtio_regs_ops vpe_regs_ops = {
 	.free_vectors	= vpe_free_vectors,
 	.create_vq	= vpe_create_vq,
 	.vq_vector	= vpe_vq_vector,
-};
-
-static const char *vpe_bus_name(struct virtio_device *vdev)
-{
-	return pci_name(vdev_to_vpe(vdev)->pdev);
-}
-
-static void vpe_synchronize_cbs(struct virtio_device *vdev)
-{
-	struct virtio_pci_epf *vpe = vdev_to_vpe(vdev);
-	unsigned int i;
-
-	for (i = 0; i < vpe->nvectors; i++)
-		synchronize_irq(pci_irq_vector(vpe->pdev, i));
-}
-
-static const struct virtio_config_ops vpe_config_ops = {
-	.get			= virtio_regs_get,
-	.set			= virtio_regs_set,
-	.generation		= virtio_regs_generation,
-	.get_status		= virtio_regs_get_status,
-	.set_status		= virtio_regs_set_status,
-	.reset			= virtio_regs_reset,
-	.find_vqs		= virtio_regs_find_vqs,
-	.del_vqs		= virtio_regs_del_vqs,
-	.synchronize_cbs	= vpe_synchronize_cbs,
-	.get_features		= virtio_regs_get_features,
-	.finalize_features	= virtio_regs_finalize_features,
-	.bus_name		= vpe_bus_name,
+	.synchronize_cbs = vpe_synchronize_cbs,
 };
 
 static void vpe_release(struct device *dev)
@@ -386,7 +367,6 @@ static int vpe_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	vdev = &vpe->regs.vdev;
 	vdev->id.device = device;
 	vdev->id.vendor = virtio_regs_rd(&vpe->regs, VIRTIO_PCI_EPF_VENDOR_ID);
-	vdev->config = &vpe_config_ops;
 	vdev->dev.parent = &pdev->dev;
 	vdev->dev.release = vpe_release;
 	ret = virtio_regs_check_layout(&vpe->regs) ?: vpe_map_doorbell(vpe) ?:

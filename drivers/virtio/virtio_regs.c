@@ -53,6 +53,8 @@ static unsigned int virtio_regs_timeout(struct virtio_regs *regs)
 	return READ_ONCE(*regs->cmd_timeout_ms);
 }
 
+static const struct virtio_config_ops virtio_regs_config_ops;
+
 /**
  * virtio_regs_init() - set up the driver side of a register block
  * @regs: the register block, zeroed (in the transport's structure)
@@ -64,9 +66,9 @@ static unsigned int virtio_regs_timeout(struct virtio_regs *regs)
  *	each wait (at least 1)
  *
  * Reads nothing from the block: call virtio_regs_identify() before, and
- * virtio_regs_check_layout() and virtio_regs_announce() after. The
- * transport then sets @regs->vdev (id, config ops, parent, release) and
- * registers it.
+ * virtio_regs_check_layout() and virtio_regs_announce() after. Sets the
+ * config ops of @regs->vdev, which are the library's; the transport then
+ * sets the rest of @regs->vdev (id, parent, release) and registers it.
  */
 void virtio_regs_init(struct virtio_regs *regs, struct device *dev,
 		      void __iomem *base, unsigned int regs_size,
@@ -78,6 +80,7 @@ void virtio_regs_init(struct virtio_regs *regs, struct device *dev,
 	regs->regs_size = regs_size;
 	regs->ops = ops;
 	regs->cmd_timeout_ms = cmd_timeout_ms;
+	regs->vdev.config = &virtio_regs_config_ops;
 	mutex_init(&regs->cmd_lock);
 	spin_lock_init(&regs->gen_lock);
 }
@@ -283,8 +286,8 @@ EXPORT_SYMBOL_GPL(virtio_regs_set_broken);
  *
  * Context: any context.
  */
-void virtio_regs_get(struct virtio_device *vdev, unsigned int offset,
-		     void *buf, unsigned int len)
+static void virtio_regs_get(struct virtio_device *vdev, unsigned int offset,
+			    void *buf, unsigned int len)
 {
 	struct virtio_regs *regs = to_virtio_regs(vdev);
 	u8 *p = buf;
@@ -298,7 +301,6 @@ void virtio_regs_get(struct virtio_device *vdev, unsigned int offset,
 	while (len--)
 		*p++ = ioread8(regs->base + regs->config_off + offset++);
 }
-EXPORT_SYMBOL_GPL(virtio_regs_get);
 
 /**
  * virtio_regs_set() - virtio_config_ops.set: write config space
@@ -313,8 +315,8 @@ EXPORT_SYMBOL_GPL(virtio_regs_get);
  *
  * Context: process context; sleeps.
  */
-void virtio_regs_set(struct virtio_device *vdev, unsigned int offset,
-		     const void *buf, unsigned int len)
+static void virtio_regs_set(struct virtio_device *vdev, unsigned int offset,
+			    const void *buf, unsigned int len)
 {
 	struct virtio_regs *regs = to_virtio_regs(vdev);
 	const u8 *p = buf;
@@ -338,7 +340,6 @@ void virtio_regs_set(struct virtio_device *vdev, unsigned int offset,
 		len -= n;
 	}
 }
-EXPORT_SYMBOL_GPL(virtio_regs_set);
 
 /**
  * virtio_regs_generation() - virtio_config_ops.generation
@@ -354,7 +355,7 @@ EXPORT_SYMBOL_GPL(virtio_regs_set);
  * Context: any context; does not sleep.
  * Return: the config generation, even.
  */
-u32 virtio_regs_generation(struct virtio_device *vdev)
+static u32 virtio_regs_generation(struct virtio_device *vdev)
 {
 	struct virtio_regs *regs = to_virtio_regs(vdev);
 	u64 deadline = ktime_get_ns() + VIRTIO_REGS_GEN_ODD_US * NSEC_PER_USEC;
@@ -387,7 +388,6 @@ u32 virtio_regs_generation(struct virtio_device *vdev)
 	virtio_regs_set_broken(regs, "config generation never settles");
 	return READ_ONCE(regs->gen);
 }
-EXPORT_SYMBOL_GPL(virtio_regs_generation);
 
 /**
  * virtio_regs_get_status() - virtio_config_ops.get_status
@@ -397,7 +397,7 @@ EXPORT_SYMBOL_GPL(virtio_regs_generation);
  * Return: STATUS as the device set it, or, once the device is broken,
  * the driver's own copy.
  */
-u8 virtio_regs_get_status(struct virtio_device *vdev)
+static u8 virtio_regs_get_status(struct virtio_device *vdev)
 {
 	struct virtio_regs *regs = to_virtio_regs(vdev);
 
@@ -405,7 +405,6 @@ u8 virtio_regs_get_status(struct virtio_device *vdev)
 		return READ_ONCE(regs->status);
 	return virtio_regs_rd(regs, VIRTIO_PCI_EPF_STATUS) & 0xff;
 }
-EXPORT_SYMBOL_GPL(virtio_regs_get_status);
 
 /**
  * virtio_regs_set_status() - virtio_config_ops.set_status
@@ -417,14 +416,13 @@ EXPORT_SYMBOL_GPL(virtio_regs_get_status);
  *
  * Context: process context; sleeps.
  */
-void virtio_regs_set_status(struct virtio_device *vdev, u8 status)
+static void virtio_regs_set_status(struct virtio_device *vdev, u8 status)
 {
 	struct virtio_regs *regs = to_virtio_regs(vdev);
 
 	WRITE_ONCE(regs->status, status);
 	virtio_regs_cmd(regs, VIRTIO_PCI_EPF_CMD_SET_STATUS, status, 0);
 }
-EXPORT_SYMBOL_GPL(virtio_regs_set_status);
 
 /**
  * virtio_regs_reset() - virtio_config_ops.reset
@@ -438,7 +436,7 @@ EXPORT_SYMBOL_GPL(virtio_regs_set_status);
  *
  * Context: process context; sleeps.
  */
-void virtio_regs_reset(struct virtio_device *vdev)
+static void virtio_regs_reset(struct virtio_device *vdev)
 {
 	struct virtio_regs *regs = to_virtio_regs(vdev);
 	int ret;
@@ -459,7 +457,6 @@ broken:
 	WRITE_ONCE(regs->broken, true);
 	virtio_break_device(vdev);
 }
-EXPORT_SYMBOL_GPL(virtio_regs_reset);
 
 /**
  * virtio_regs_get_features() - virtio_config_ops.get_features
@@ -467,7 +464,7 @@ EXPORT_SYMBOL_GPL(virtio_regs_reset);
  *
  * Return: DEVICE_FEATURES, the 64 feature bits the device offers.
  */
-u64 virtio_regs_get_features(struct virtio_device *vdev)
+static u64 virtio_regs_get_features(struct virtio_device *vdev)
 {
 	struct virtio_regs *regs = to_virtio_regs(vdev);
 	unsigned int off = VIRTIO_PCI_EPF_DEVICE_FEATURES;
@@ -475,7 +472,6 @@ u64 virtio_regs_get_features(struct virtio_device *vdev)
 	return (u64)virtio_regs_rd(regs, off + 4) << 32 |
 	       virtio_regs_rd(regs, off);
 }
-EXPORT_SYMBOL_GPL(virtio_regs_get_features);
 
 /**
  * virtio_regs_finalize_features() - virtio_config_ops.finalize_features
@@ -487,7 +483,7 @@ EXPORT_SYMBOL_GPL(virtio_regs_get_features);
  *
  * Return: 0, or -EINVAL without VIRTIO_F_VERSION_1 (logged).
  */
-int virtio_regs_finalize_features(struct virtio_device *vdev)
+static int virtio_regs_finalize_features(struct virtio_device *vdev)
 {
 	vring_transport_features(vdev);
 	/* The protocol is that of virtio 1.x: no legacy devices. */
@@ -499,7 +495,6 @@ int virtio_regs_finalize_features(struct virtio_device *vdev)
 			 vdev->features);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(virtio_regs_finalize_features);
 
 /**
  * virtio_regs_notify() - notify function of the virtqueues
@@ -585,7 +580,7 @@ EXPORT_SYMBOL_GPL(virtio_regs_shared_irq);
  *
  * Context: process context.
  */
-void virtio_regs_del_vqs(struct virtio_device *vdev)
+static void virtio_regs_del_vqs(struct virtio_device *vdev)
 {
 	struct virtio_regs *regs = to_virtio_regs(vdev);
 	unsigned int i;
@@ -604,7 +599,6 @@ void virtio_regs_del_vqs(struct virtio_device *vdev)
 	regs->vqs = NULL;
 	regs->nvqs = 0;
 }
-EXPORT_SYMBOL_GPL(virtio_regs_del_vqs);
 
 /*
  * Set up queue @index: select it, check the size the device takes, have
@@ -668,10 +662,10 @@ static int virtio_regs_setup_vq(struct virtio_regs *regs, unsigned int index,
  * Context: process context; sleeps.
  * Return: 0 or an errno.
  */
-int virtio_regs_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
-			 struct virtqueue *vqs[],
-			 struct virtqueue_info vqs_info[],
-			 struct irq_affinity *desc)
+static int virtio_regs_find_vqs(struct virtio_device *vdev,
+				unsigned int nvqs, struct virtqueue *vqs[],
+				struct virtqueue_info vqs_info[],
+				struct irq_affinity *desc)
 {
 	struct virtio_regs *regs = to_virtio_regs(vdev);
 	unsigned int i;
@@ -705,7 +699,36 @@ err:
 	virtio_regs_del_vqs(vdev);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(virtio_regs_find_vqs);
+
+/* virtio_config_ops.bus_name: the transport's device. */
+static const char *virtio_regs_bus_name(struct virtio_device *vdev)
+{
+	return dev_name(to_virtio_regs(vdev)->dev);
+}
+
+/* virtio_config_ops.synchronize_cbs: the transport knows its handlers. */
+static void virtio_regs_synchronize_cbs(struct virtio_device *vdev)
+{
+	struct virtio_regs *regs = to_virtio_regs(vdev);
+
+	if (regs->ops->synchronize_cbs)
+		regs->ops->synchronize_cbs(regs);
+}
+
+static const struct virtio_config_ops virtio_regs_config_ops = {
+	.get			= virtio_regs_get,
+	.set			= virtio_regs_set,
+	.generation		= virtio_regs_generation,
+	.get_status		= virtio_regs_get_status,
+	.set_status		= virtio_regs_set_status,
+	.reset			= virtio_regs_reset,
+	.find_vqs		= virtio_regs_find_vqs,
+	.del_vqs		= virtio_regs_del_vqs,
+	.synchronize_cbs	= virtio_regs_synchronize_cbs,
+	.get_features		= virtio_regs_get_features,
+	.finalize_features	= virtio_regs_finalize_features,
+	.bus_name		= virtio_regs_bus_name,
+};
 
 MODULE_DESCRIPTION("virtio: the driver side of the register protocol of virtio over a SoC link");
 MODULE_LICENSE("GPL");

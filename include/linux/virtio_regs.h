@@ -78,6 +78,9 @@ struct virtio_regs;
  *	ERR_PTR().
  * @del_vq: optional; delete a virtqueue made by @create_vq. Without it
  *	the library calls vring_del_virtqueue().
+ * @synchronize_cbs: optional; wait for the transport's interrupt or
+ *	doorbell handlers that are running, for
+ *	virtio_config_ops.synchronize_cbs.
  * @vq_vector: optional; the Q_VECTOR value of queue @index, whose
  *	virtqueue is created (regs->vqs[@index]), in *@vector; request its
  *	interrupt if it has one. Returns 0 or an errno. Without it, or if it
@@ -100,6 +103,7 @@ struct virtio_regs_ops {
 	void (*del_vq)(struct virtio_regs *regs, struct virtqueue *vq);
 	int (*vq_vector)(struct virtio_regs *regs, unsigned int index,
 			 u32 *vector);
+	void (*synchronize_cbs)(struct virtio_regs *regs);
 };
 
 /**
@@ -214,23 +218,6 @@ int virtio_regs_identify(void __iomem *base, unsigned int size, u32 *version);
 int virtio_regs_check_layout(struct virtio_regs *regs);
 int virtio_regs_announce(struct virtio_regs *regs);
 void virtio_regs_set_broken(struct virtio_regs *regs, const char *why);
-
-/* Bodies of struct virtio_config_ops. */
-void virtio_regs_get(struct virtio_device *vdev, unsigned int offset,
-		     void *buf, unsigned int len);
-void virtio_regs_set(struct virtio_device *vdev, unsigned int offset,
-		     const void *buf, unsigned int len);
-u32 virtio_regs_generation(struct virtio_device *vdev);
-u8 virtio_regs_get_status(struct virtio_device *vdev);
-void virtio_regs_set_status(struct virtio_device *vdev, u8 status);
-void virtio_regs_reset(struct virtio_device *vdev);
-u64 virtio_regs_get_features(struct virtio_device *vdev);
-int virtio_regs_finalize_features(struct virtio_device *vdev);
-int virtio_regs_find_vqs(struct virtio_device *vdev, unsigned int nvqs,
-			 struct virtqueue *vqs[],
-			 struct virtqueue_info vqs_info[],
-			 struct irq_affinity *desc);
-void virtio_regs_del_vqs(struct virtio_device *vdev);
 
 /* Notifications and interrupts. */
 bool virtio_regs_notify(struct virtqueue *vq);
