@@ -510,11 +510,15 @@ static unsigned int ntb_vlink_step(struct ntb_vlink *vl)
 				   "the peer is a virtio device side too");
 		peer_state = 0;
 	} else if (peer_epoch != vl->peer_epoch) {
-		/* A new peer: whatever the last one set up is gone. */
-		if (vl->is_up || vl->peer_epoch) {
+		/*
+		 * A new peer: whatever the last one set up is gone. This
+		 * side keeps its epoch, which the new peer meets as it is:
+		 * were each side to take a new epoch on the other's, a
+		 * stale READY of an earlier incarnation would set them
+		 * restarting each other for as long as they race.
+		 */
+		if (vl->is_up || vl->peer_epoch)
 			ntb_vlink_down(vl, "the peer restarted");
-			ntb_vlink_new_epoch(vl);
-		}
 		vl->peer_epoch = peer_epoch;
 		fresh = true;
 	}
