@@ -38,6 +38,13 @@ netns_setup()
 	ip netns add "$1" &&
 	ip -n "$1" link set dev lo up || return 1
 	[ -z "$2" ] && return 0
+	netns_move "$@"
+}
+
+# netns_move NAME IFACE ADDR/PREFIX: IFACE moved into the namespace NAME
+# at ADDR/PREFIX, and up.
+netns_move()
+{
 	ip link set dev "$2" netns "$1" &&
 	ip -n "$1" addr add "$3" dev "$2" &&
 	ip -n "$1" link set dev "$2" up
