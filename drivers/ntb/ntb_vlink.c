@@ -530,8 +530,13 @@ static unsigned int ntb_vlink_step(struct ntb_vlink *vl)
 	mine[NTB_VLINK_XLAT0] = lower_32_bits(vl->mw[0].in_dma) |
 				ilog2(vl->mw[0].in_size);
 	mine[NTB_VLINK_XLAT1] = upper_32_bits(vl->mw[0].in_dma);
-	/* Messages may have been missed: again until the link is up. */
-	ntb_vlink_send(vl, mine, vl->use_msg && (fresh || !vl->is_up));
+	/*
+	 * Messages may have been missed: again until the link is up.
+	 * Scratchpads may have been written by another: every time (the
+	 * peer's ntb_transport, before this client, clears them as its link
+	 * goes, after this side may have written them).
+	 */
+	ntb_vlink_send(vl, mine, !vl->use_msg || fresh || !vl->is_up);
 	if (fresh)
 		ntb_vlink_ring(vl, NTB_VLINK_CTRL);
 
