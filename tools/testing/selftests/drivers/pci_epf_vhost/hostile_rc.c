@@ -60,6 +60,21 @@
  * the ring stays full through a pause of the flooder (its CPU taken away
  * for a while, as a busy host does to a VM).
  *
+ * With --ntb REGS RING, the same cases run against ntb_vhost over an NTB
+ * (Documentation/driver-api/virtio-ntb.rst) in the rig's loopback, where
+ * both ports are in one kernel: REGS is the device side's window 0 as the
+ * driver side's port reaches it, and RING the driver side's window 0 as
+ * the device side's port reaches it, each FILE:OFFSET of a PCI resource
+ * file (the test finds them from the ports' outbound windows). The
+ * register block is the first of the window's blocks that carries a
+ * device; rings and buffers go in the driver side's window after its
+ * header, at link addresses (window << 48 | offset), where virtio_ntb
+ * allocates nothing while no driver of its devices is bound. The NTB's
+ * doorbells are out of reach: the device finds commands and notifications
+ * by its look once a second. Two cases of link addresses out of the
+ * driver side's windows are added; the one that needs physical memory
+ * across a 1 MiB boundary is skipped.
+ *
  * Output is KTAP; the exit status is 0 if every case passed, 1 otherwise,
  * 4 (skip) if there is no function to test.
  */
@@ -225,7 +240,16 @@ static unsigned int flood_page(void)
 	return ring_q ? PG_DESC : PG_IDLE;
 }
 
-#define USAGE	"[--hold SECONDS | --trickle MS COUNT | --flood SECONDS [--bytes N]] [BDF]"
+#define USAGE	"[--hold SECONDS | --trickle MS COUNT | --flood SECONDS [--bytes N]] [BDF]\n" \
+		"       --ntb REGS_FILE:OFFSET RING_FILE:OFFSET"
+
+/* Virtio over NTB: link addresses, and the device side's window 0. */
+#define LINK_ADDR(win, off)	((uint64_t)(win) << 48 | (off))
+#define NTB_HDR_SIZE		4096
+#define NTB_HDR_NR_BLOCKS	0x100
+#define NTB_HDR_BLOCK_SIZE	0x104
+#define NTB_MAX_BLOCKS		15
+static bool ntb_mode;
 
 /* A KTAP diagnostic line. */
 #define diag(fmt, ...)	printf("# " fmt "\n", ##__VA_ARGS__)
@@ -571,6 +595,22 @@ static bool case_desc_unreachable(void)
 	queue0_valid();
 	wr64(qreg(VIRTIO_PCI_EPF_Q_DESC), 0xfffffffffff000ULL);
 	return bad_queue_enable("QUEUE_ENABLE with DESC at 0xfffffffffff000", 0);
+}
+
+/* Over NTB: the descriptor table past the end of the driver's window 0. */
+static bool case_ntb_desc_past_window(void)
+{
+	queue0_valid();
+	wr64(qreg(VIRTIO_PCI_EPF_Q_DESC), LINK_ADDR(0, 0xfffffffff000ULL));
+	return bad_queue_enable("QUEUE_ENABLE with DESC at window 0 + 0xfffffffff000", 0);
+}
+
+/* Over NTB: the available ring in a window the driver side does not have. */
+static bool case_ntb_avail_no_window(void)
+{
+	queue0_valid();
+	wr64(qreg(VIRTIO_PCI_EPF_Q_DRIVER), LINK_ADDR(7, 0));
+	return bad_queue_enable("QUEUE_ENABLE with DRIVER in window 7", 0);
 }
 
 static bool case_used_wraps(void)
@@ -1137,10 +1177,15 @@ static uint64_t find_straddle(uint8_t **va)
 static bool case_ring_straddles(void)
 {
 	uint8_t *boundary_va = NULL;
-	uint64_t boundary = find_straddle(&boundary_va);
+	uint64_t boundary;
 	size_t half = RING_SIZE * sizeof(struct ring_desc) / 2;
 	bool ok;
 
+	if (ntb_mode) {
+		skip_reason = "physical memory, not a window of an NTB";
+		return true;
+	}
+	boundary = find_straddle(&boundary_va);
 	if (!boundary) {
 		skip_reason = "no two pages here and in memory across a 1 MiB boundary";
 		return true;
@@ -1401,7 +1446,7 @@ static bool case_net_tso4_not_tcp(void)
 	return net_given_back("TSO4 of a UDP frame", NET_FRAME_LEN, false, &h);
 }
 
-enum need { ANY, RING, RNG, RPMSG, NET };
+enum need { ANY, RING, RNG, RPMSG, NET, NTB };
 
 static const struct test_case {
 	const char *name;
@@ -1430,6 +1475,10 @@ static const struct test_case {
 	  case_desc_unreachable, ANY },
 	{ "QUEUE_ENABLE with a DEVICE ring that wraps: EINVAL, DEVICE_NEEDS_RESET",
 	  case_used_wraps, ANY },
+	{ "NTB: QUEUE_ENABLE with DESC past window 0: EINVAL, DEVICE_NEEDS_RESET",
+	  case_ntb_desc_past_window, NTB },
+	{ "NTB: QUEUE_ENABLE with DRIVER in no window: EINVAL, DEVICE_NEEDS_RESET",
+	  case_ntb_avail_no_window, NTB },
 	{ "QUEUE_ENABLE before FEATURES_OK: EINVAL, DEVICE_NEEDS_RESET",
 	  case_queue_before_features_ok, ANY },
 	{ "SET_STATUS 0x1ff: EINVAL",
@@ -1554,34 +1603,93 @@ static bool find_function(char *bdf, size_t size)
 	return found;
 }
 
-/* mmap resource@bar of @bdf whole; NULL on failure. */
-static uint32_t *map_bar(const char *bdf, unsigned int bar, size_t *size)
+/*
+ * mmap @len bytes at @off of the resource file @path (all of it from @off
+ * if @len is 0, and *@size says how much); NULL on failure.
+ */
+static uint32_t *map_file(const char *path, off_t off, size_t len,
+			  size_t *size)
 {
-	char path[PATH_MAX];
 	struct stat sb;
 	void *p;
 	int fd;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource%u",
-		 bdf, bar);
 	fd = open(path, O_RDWR | O_SYNC);
 	if (fd < 0) {
 		diag("open %s: %s", path, strerror(errno));
 		return NULL;
 	}
-	if (fstat(fd, &sb) || sb.st_size <= 0) {
-		diag("%s: no size", path);
+	if (fstat(fd, &sb) || sb.st_size <= off ||
+	    (len && (off_t)len > sb.st_size - off)) {
+		diag("%s: no %zu bytes at %#llx", path, len,
+		     (unsigned long long)off);
 		close(fd);
 		return NULL;
 	}
-	*size = sb.st_size;
-	p = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	*size = len ?: (size_t)(sb.st_size - off);
+	p = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
 	close(fd);
 	if (p == MAP_FAILED) {
 		diag("mmap %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	return p;
+}
+
+/* mmap resource@bar of @bdf whole; NULL on failure. */
+static uint32_t *map_bar(const char *bdf, unsigned int bar, size_t *size)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource%u",
+		 bdf, bar);
+	return map_file(path, 0, 0, size);
+}
+
+/* FILE:OFFSET, mapped for @len bytes from OFFSET; NULL on failure. */
+static uint8_t *map_arg(const char *arg, size_t len)
+{
+	char path[PATH_MAX], *colon;
+	size_t size;
+
+	snprintf(path, sizeof(path), "%s", arg);
+	colon = strrchr(path, ':');
+	if (!colon) {
+		diag("%s: not FILE:OFFSET", arg);
+		return NULL;
+	}
+	*colon = 0;
+	return (uint8_t *)map_file(path, strtoull(colon + 1, NULL, 0), len,
+				   &size);
+}
+
+/*
+ * Over NTB: the first register block of the device side's window 0 (at
+ * @arg) that carries a device.
+ */
+static bool ntb_find_block(const char *arg)
+{
+	uint8_t *win = map_arg(arg, NTB_HDR_SIZE * (1 + NTB_MAX_BLOCKS));
+	uint32_t nr, size, slot;
+
+	if (!win)
+		return false;
+	nr = le32toh(*(volatile uint32_t *)(win + NTB_HDR_NR_BLOCKS));
+	size = le32toh(*(volatile uint32_t *)(win + NTB_HDR_BLOCK_SIZE));
+	diag("device side's header: %u register blocks of %u bytes", nr, size);
+	if (!nr || nr > NTB_MAX_BLOCKS || size != NTB_HDR_SIZE)
+		return false;
+	for (slot = 0; slot < nr; slot++) {
+		regs = (uint32_t *)(win + NTB_HDR_SIZE * (1 + slot));
+		regs_size = size;
+		if (rd(VIRTIO_PCI_EPF_MAGIC_OFF) == VIRTIO_PCI_EPF_MAGIC &&
+		    rd(VIRTIO_PCI_EPF_DEVICE_ID)) {
+			diag("register block %u", slot);
+			return true;
+		}
+	}
+	regs = NULL;
+	return false;
 }
 
 /* The doorbell, if the device offers one. */
@@ -1594,6 +1702,10 @@ static bool map_doorbell(const char *bdf)
 
 	if (bar == VIRTIO_PCI_EPF_DB_NONE)
 		return true;
+	if (bar == VIRTIO_PCI_EPF_DB_NTB && ntb_mode) {
+		diag("doorbells: the NTB's, out of reach; the device looks once a second");
+		return true;
+	}
 	if (bar > 5) {
 		diag("doorbell in BAR %u", bar);
 		return false;
@@ -1631,6 +1743,32 @@ static bool announce(void)
 		     WAIT_MS);
 		return false;
 	}
+	return true;
+}
+
+/*
+ * Over NTB: NR_PAGES pages of the driver side's window 0 (at @arg) after
+ * its header, and their link addresses.
+ */
+static bool ntb_ring_pages(const char *arg)
+{
+	uint8_t *mem;
+	unsigned int i;
+
+	page_size = sysconf(_SC_PAGESIZE);
+	mem = map_arg(arg, NTB_HDR_SIZE + NR_PAGES * page_size);
+	if (!mem)
+		return false;
+	for (i = 0; i < NR_PAGES; i++) {
+		pages[i] = mem + NTB_HDR_SIZE + i * page_size;
+		pages_pa[i] = LINK_ADDR(0, NTB_HDR_SIZE + i * page_size);
+		memset(pages[i], 0, page_size);
+	}
+	desc_va = pages[PG_DESC];
+	desc_pa = pages_pa[PG_DESC];
+	diag("rings at link addresses %#llx to %#llx",
+	     (unsigned long long)pages_pa[0],
+	     (unsigned long long)pages_pa[NR_PAGES - 1]);
 	return true;
 }
 
@@ -1701,6 +1839,8 @@ static bool applies(const struct test_case *c, uint32_t device)
 		return device == VIRTIO_ID_RPMSG;
 	case NET:
 		return device == VIRTIO_ID_NET;
+	case NTB:
+		return ntb_mode;
 	default:
 		return true;
 	}
@@ -1708,7 +1848,7 @@ static bool applies(const struct test_case *c, uint32_t device)
 
 int main(int argc, char **argv)
 {
-	char bdf[256], drv[PATH_MAX];
+	char bdf[256] = "", drv[PATH_MAX];
 	uint32_t magic, version, device;
 	int i, n = 0, planned = 0, failed = 0, passed = 0, skipped = 0;
 	bool ok;
@@ -1717,6 +1857,13 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("KTAP version 1\n");
+	if (argc == 4 && !strcmp(argv[1], "--ntb")) {
+		ntb_mode = true;
+		if (!ntb_find_block(argv[2]))
+			return bail_out("%s: no register block with a device", argv[2]);
+		device = rd(VIRTIO_PCI_EPF_DEVICE_ID);
+		goto found;
+	}
 	if (argc > 2 && !strcmp(argv[1], "--hold")) {
 		hold = strtoul(argv[2], NULL, 0);
 		argc -= 2;
@@ -1773,6 +1920,7 @@ int main(int argc, char **argv)
 				version, VIRTIO_PCI_EPF_VERSION);
 	diag("registers in BAR %u", regs_bar);
 	device = rd(VIRTIO_PCI_EPF_DEVICE_ID);
+found:
 	diag("DEVICE_ID %u VENDOR_ID %#x DEVICE_FEATURES %#llx NUM_QUEUES %u",
 	     device, rd(VIRTIO_PCI_EPF_VENDOR_ID),
 	     (unsigned long long)rd64(VIRTIO_PCI_EPF_DEVICE_FEATURES),
@@ -1788,7 +1936,7 @@ int main(int argc, char **argv)
 	if (!announce())
 		return bail_out("the device did not acknowledge the driver's epoch");
 	seq = rd(VIRTIO_PCI_EPF_CMD_SEQ);
-	if (!alloc_ring_pages())
+	if (ntb_mode ? !ntb_ring_pages(argv[3]) : !alloc_ring_pages())
 		return bail_out("no ring memory with known bus addresses");
 	if (device == VIRTIO_ID_RPMSG) {
 		ring_q = 1;	/* the driver side's messages */
