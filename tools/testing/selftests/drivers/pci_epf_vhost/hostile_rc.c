@@ -1674,8 +1674,8 @@ static bool ntb_find_block(const char *arg)
 
 	if (!win)
 		return false;
-	nr = le32toh(*(volatile uint32_t *)(win + NTB_HDR_NR_BLOCKS));
-	size = le32toh(*(volatile uint32_t *)(win + NTB_HDR_BLOCK_SIZE));
+	nr = le32toh(LOAD((uint32_t *)(win + NTB_HDR_NR_BLOCKS)));
+	size = le32toh(LOAD((uint32_t *)(win + NTB_HDR_BLOCK_SIZE)));
 	diag("device side's header: %u register blocks of %u bytes", nr, size);
 	if (!nr || nr > NTB_MAX_BLOCKS || size != NTB_HDR_SIZE)
 		return false;
