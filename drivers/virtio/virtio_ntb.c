@@ -132,19 +132,27 @@ static void *vntb_va(struct virtio_ntb *nt, dma_addr_t addr)
 	return nt->vl.mw[NTB_VLINK_ADDR_WIN(addr)].in_va + NTB_VLINK_ADDR_OFF(addr);
 }
 
-static void vntb_copy(struct virtio_ntb *nt, dma_addr_t addr, size_t size,
+/* Copy between the buffer @o records and its slot in the window, at @va. */
+static void vntb_copy(const struct vntb_origin *o, void *va, size_t size,
+		      bool to_window)
+{
+	void *buf = page_address(o->page) + o->offset;
+
+	if (to_window)
+		memcpy(va, buf, size);
+	else
+		memcpy(buf, va, size);
+}
+
+/* A sync of the buffer mapped at @addr: its record, then the copy. */
+static void vntb_sync(struct virtio_ntb *nt, dma_addr_t addr, size_t size,
 		      bool to_window)
 {
 	struct vntb_origin *o = vntb_origin(nt, addr);
-	void *buf;
 
 	if (WARN_ON_ONCE(!o || !o->page))
 		return;
-	buf = page_address(o->page) + o->offset;
-	if (to_window)
-		memcpy(vntb_va(nt, addr), buf, size);
-	else
-		memcpy(buf, vntb_va(nt, addr), size);
+	vntb_copy(o, vntb_va(nt, addr), size, to_window);
 }
 
 static dma_addr_t vntb_map_page(union virtio_map map, struct page *page,
@@ -165,7 +173,7 @@ static dma_addr_t vntb_map_page(union virtio_map map, struct page *page,
 	o->page = page;
 	o->offset = offset;
 	if (dir == DMA_TO_DEVICE || dir == DMA_BIDIRECTIONAL)
-		vntb_copy(nt, addr, size, true);
+		vntb_copy(o, (void *)va, size, true);
 	return addr;
 }
 
@@ -175,27 +183,29 @@ static void vntb_unmap_page(union virtio_map map, dma_addr_t addr,
 {
 	struct virtio_ntb *nt = vntb_of_map(map);
 	struct vntb_origin *o = vntb_origin(nt, addr);
+	void *va;
 
 	if (WARN_ON_ONCE(!o || !o->page))
 		return;
+	va = vntb_va(nt, addr);
 	if (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL)
-		vntb_copy(nt, addr, size, false);
+		vntb_copy(o, va, size, false);
 	o->page = NULL;
-	gen_pool_free(nt->pool, (unsigned long)vntb_va(nt, addr), size);
+	gen_pool_free(nt->pool, (unsigned long)va, size);
 }
 
 static void vntb_sync_for_cpu(union virtio_map map, dma_addr_t addr,
 			      size_t size, enum dma_data_direction dir)
 {
 	if (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL)
-		vntb_copy(vntb_of_map(map), addr, size, false);
+		vntb_sync(vntb_of_map(map), addr, size, false);
 }
 
 static void vntb_sync_for_device(union virtio_map map, dma_addr_t addr,
 				 size_t size, enum dma_data_direction dir)
 {
 	if (dir == DMA_TO_DEVICE || dir == DMA_BIDIRECTIONAL)
-		vntb_copy(vntb_of_map(map), addr, size, true);
+		vntb_sync(vntb_of_map(map), addr, size, true);
 }
 
 /* The rings: in the windows, where the device reaches them. */
