@@ -140,3 +140,38 @@ ep_wait_done()
 {
 	wait_for "$1" test -e "$DONE.$2"
 }
+
+# Virtio over NTB between the two VMs (Documentation/driver-api/
+# virtio-ntb.rst): the ep's transport, and vhost_netdev's instance there.
+VT_A=$VHOST_CFS/transports/ntb_vhost.$NTB_A
+NET_A=$VHOST_CFS/clients/vhost_netdev.1/net0
+
+# vntb_two_up CLIENT...: ntb_vhost takes the ep's side a from
+# ntb_transport, virtio_ntb this side; the ep's CLIENTs (configfs paths)
+# are linked once its transport shows, which is after the NTB link came
+# up.
+vntb_two_up()
+{
+	remote "rmmod ntb_netdev ntb_transport && modprobe ntb_vhost &&
+		modprobe vhost_rng && modprobe vhost_netdev &&
+		mkdir -p $NET_A" &&
+	unload ntb_netdev ntb_transport && modprobe virtio_ntb &&
+	wait_for 60 remote test -d "$VT_A" &&
+	remote "ln -s $* $VT_A/"
+}
+
+# vntb_net_up: vhost_netdev's interface on the ep at 10.10.0.1,
+# virtio_net's here at 10.10.0.2, and a first ping answered.
+vntb_net_up()
+{
+	remote 'for n in $(seq 100); do
+			i=$(ls /sys/bus/vhost/devices/vhost*/net 2> /dev/null) &&
+				[ -n "$i" ] && break
+			sleep 0.1
+		done &&
+		/sbin/ip addr replace 10.10.0.1/24 dev $i &&
+		/sbin/ip link set dev $i up' &&
+	wait_for 30 has_rc_if && VIF=$(rc_if) &&
+	ip addr replace 10.10.0.2/24 dev "$VIF" && ip link set dev "$VIF" up &&
+	wait_for 30 ping -c 1 -W 2 10.10.0.1 > /dev/null
+}
