@@ -814,9 +814,10 @@ def cmd_bench(args):
                   {'ep': [['bench-ntb@600']], 'rc': [['bench-ntb@600']]},
                   nic=True)]
     if args.profile:
-        # One network benchmark, under perf in both VMs (bench-net).
+        # One network benchmark, under perf in both VMs (bench-net, or
+        # bench-ntb for the ntb- ones).
         os.environ['VSOC_PROFILE'] = args.profile
-        boots = boots[1:2]
+        boots = boots[2:3] if args.profile.startswith('ntb-') else boots[1:2]
     titles = {'bench': {
                   'ep': 'anchors: the link itself (socemu_bench, EP to RC)',
                   'rc': 'rpmsg over pci-epf-vhost (rpmsg_char, RC end)'},
@@ -886,7 +887,10 @@ def main():
                    help='start the host tests after this many boots')
     sub.add_parser('demo')
     b = sub.add_parser('bench')
-    b.add_argument('--profile', choices=['tcp-rc-ep', 'tcp-ep-rc', 'udp-rr'],
+    b.add_argument('--profile',
+                   choices=[f'{on}{what}'
+                            for on in ('', 'ntb-', 'ntb-netdev-')
+                            for what in ('tcp-rc-ep', 'tcp-ep-rc', 'udp-rr')],
                    help='run only this network benchmark, with perf '
                         'sampling both VMs, and print their profiles')
     args = ap.parse_args()

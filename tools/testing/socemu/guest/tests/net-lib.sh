@@ -240,3 +240,61 @@ ethtool_stat()
 	[ "$1" = - ] && es_exec=
 	$es_exec ethtool -S "$2" | awk -v s="$3:" '$1 == s { print $2 }'
 }
+
+# profile_start [ON...]: with VSOC_PROFILE set (vsoc.py bench --profile),
+# perf samples a whole VM (the kernel and every process) until
+# profile_stop [ON...], which prints the symbols that took at least half
+# a per cent of its samples. ON is how a command reaches the VM: eval
+# (this one, the default) or remote (the ep VM of an ssh pair, see
+# ntb-lib.sh).
+profile_start()
+{
+	[ -n "$VSOC_PROFILE" ] || return 0
+	[ $# -gt 0 ] || set -- eval
+	for pr_on in "$@"; do
+		$pr_on 'setsid perf record -a -F 1000 -o /tmp/perf.data \
+			< /dev/null > /tmp/perf.log 2>&1 &' || return 1
+	done
+	sleep 1
+}
+
+profile_stop()
+{
+	[ -n "$VSOC_PROFILE" ] || return 0
+	[ $# -gt 0 ] || set -- eval
+	for pr_on in "$@"; do
+		# perf writes its samples out on SIGINT: wait up to 60 s.
+		$pr_on 'kill -INT $(pidof perf) || exit 1
+			i=0
+			while pidof perf > /dev/null && [ $i -lt 600 ]; do
+				sleep 0.1
+				i=$((i + 1))
+			done
+			! pidof perf > /dev/null' || return 1
+		pr_role=$VSOC_ROLE
+		[ "$pr_on" = eval ] || pr_role=ep
+		$pr_on 'perf report -i /tmp/perf.data --stdio \
+			--sort comm,dso,sym --percent-limit 0.5 2>> /tmp/perf.log |
+			grep -v "^#" | grep -v "^\$" | head -n 60' > /tmp/perf.top
+		{ echo "profile of the $pr_role, $VSOC_PROFILE:"
+		  cat /tmp/perf.top; } >> $T_NOTE
+		cat /tmp/perf.top > /dev/kmsg
+		$pr_on 'cat /tmp/perf.log' > /dev/kmsg
+	done
+}
+
+# run_bench WHAT CMD...: CMD, unless a profile of another benchmark is
+# asked for; profiled if asked for, on the VMs PROFILE_ON names (see
+# profile_start; this one by default).
+run_bench()
+{
+	[ -z "$VSOC_PROFILE" ] || [ "$VSOC_PROFILE" = "$1" ] || return 0
+	shift
+	profile_start $PROFILE_ON && "$@" && profile_stop $PROFILE_ON
+}
+
+# per A B: A / B to three places.
+per()
+{
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b ? a / b : 0 }'
+}
