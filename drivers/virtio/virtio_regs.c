@@ -202,7 +202,7 @@ int virtio_regs_announce(struct virtio_regs *regs)
 	virtio_regs_wr(regs, VIRTIO_PCI_EPF_DRIVER_EPOCH, epoch);
 	virtio_regs_kick_cmd(regs);
 	if (virtio_regs_wait(regs, VIRTIO_PCI_EPF_EPOCH_ACK, epoch)) {
-		dev_err(regs->dev, "the endpoint did not acknowledge this driver in %u ms\n",
+		dev_err(regs->dev, "the device side did not acknowledge this driver in %u ms\n",
 			virtio_regs_timeout(regs));
 		return -ENODEV;
 	}
