@@ -273,13 +273,10 @@ profile_stop()
 			! pidof perf > /dev/null' || return 1
 		pr_role=$VSOC_ROLE
 		[ "$pr_on" = eval ] || pr_role=ep
+		echo "profile of the $pr_role, $VSOC_PROFILE:" >> $T_NOTE
 		$pr_on 'perf report -i /tmp/perf.data --stdio \
 			--sort comm,dso,sym --percent-limit 0.5 2>> /tmp/perf.log |
-			grep -v "^#" | grep -v "^\$" | head -n 60' > /tmp/perf.top
-		{ echo "profile of the $pr_role, $VSOC_PROFILE:"
-		  cat /tmp/perf.top; } >> $T_NOTE
-		cat /tmp/perf.top > /dev/kmsg
-		$pr_on 'cat /tmp/perf.log' > /dev/kmsg
+			grep -v "^#" | grep -v "^\$" | head -n 60' >> $T_NOTE
 	done
 }
 
