@@ -256,6 +256,15 @@ running()
 	[ "${r_st%% *}" != Z ]
 }
 
+# none_running PID...: none of PID runs any more.
+none_running()
+{
+	for nr_p in "$@"; do
+		running "$nr_p" && return 1
+	done
+	return 0
+}
+
 # The rig's ID for pci-epf-vhost functions: the function has no ID of its
 # own, a board vendor uses its own (Documentation/PCI/endpoint/
 # pci-vhost-function.rst). 1234 is QEMU's unofficial test vendor.

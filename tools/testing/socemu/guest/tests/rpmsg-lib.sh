@@ -142,21 +142,13 @@ lossy_flowing()
 	done
 }
 
-lossy_stopped()
-{
-	for l_p in $LOSSY_PIDS; do
-		running "$l_p" && return 1
-	done
-	return 0
-}
-
 # lossy_end: wait for what lossy_start started to end by itself, 60 s at
 # most (a sender the other side stopped serving may wait 15 s for a
 # buffer); then kill what still runs, and fail.
 lossy_end()
 {
 	le_ret=0
-	if ! wait_for 60 lossy_stopped; then
+	if ! wait_for 60 none_running $LOSSY_PIDS; then
 		echo "streams still running: killed"
 		kill $LOSSY_PIDS 2> /dev/null
 		le_ret=1
