@@ -20,12 +20,13 @@
  *   recv N [SEED]	expect exactly those N messages, once each, in
  *			order, intact; report the rate
  *   recv-lossy SEED [SECONDS [FILE]]
- *			read until SECONDS (5) of silence or an error
- *			(the endpoint went); a message may be missing
- *			(lost in a reset) but never duplicated,
- *			reordered or damaged; with FILE, keep there the
- *			number of messages received so far, updated
- *			every 100 messages and at the end
+ *			read until SECONDS (5) of silence after a
+ *			message, 60 s without any, or an error (the
+ *			endpoint went); a message may be missing (lost
+ *			in a reset) but never duplicated, reordered or
+ *			damaged; with FILE, keep there the number of
+ *			messages received so far, updated every 100
+ *			messages and at the end
  *   echo N		send back each of N messages
  *   ping N SIZE	N round trips of SIZE bytes against echo: latency
  *   await SECONDS	wait that long for one message, of any content
@@ -43,6 +44,11 @@
  *
  * Addresses are numbers or "any". Output is one line of results; the
  * exit status is 0 on success, 1 on a failed check, 2 on bad usage.
+ *
+ * With RPMSG_MSG_READY=FILE in the environment, FILE is made once the
+ * endpoint is open, before CMD runs: a test starts the sender once its
+ * receiver's FILE is there. (The /dev/rpmsgN shows in sysfs before it is
+ * open, and a message sent to it then finds no recipient.)
  */
 
 #include <errno.h>
@@ -192,7 +198,9 @@ static void write_progress(const char *path, unsigned long got)
 
 /*
  * Receive @n messages of stream @seed, or with @lossy until @silence_ms
- * without one, counting into @progress (if not NULL).
+ * without one, counting into @progress (if not NULL). The silence counts
+ * from the first message: a sender started late, on a loaded machine,
+ * must not find the receiver gone.
  */
 static int cmd_recv(int fd, unsigned long n, uint32_t seed, bool lossy,
 		    int silence_ms, const char *progress)
@@ -206,7 +214,7 @@ static int cmd_recv(int fd, unsigned long n, uint32_t seed, bool lossy,
 
 	while (lossy || got < n) {
 		r = read_msg(fd, buf, sizeof(buf),
-			     lossy ? silence_ms : RECV_TIMEOUT_MS);
+			     lossy && got ? silence_ms : RECV_TIMEOUT_MS);
 		if (r < 0 && lossy) {
 			end = -r;	/* silence, or the endpoint went */
 			break;
@@ -672,6 +680,19 @@ static int open_ept(const struct rpmsg_endpoint_info *info)
 	return fd;
 }
 
+/* The endpoint is open: make the file RPMSG_MSG_READY names, if any. */
+static void say_ready(void)
+{
+	const char *path = getenv("RPMSG_MSG_READY");
+	int fd;
+
+	if (!path)
+		return;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd >= 0)
+		close(fd);
+}
+
 static int bad_usage(void)
 {
 	fprintf(stderr,
@@ -695,6 +716,7 @@ int main(int argc, char **argv)
 			printf("%s: %s\n", argv[2], strerror(errno));
 			return 1;
 		}
+		say_ready();
 		ret = run(fd, argc - 3, argv + 3);
 		return ret == 2 ? bad_usage() : ret;
 	}
@@ -745,6 +767,7 @@ int main(int argc, char **argv)
 		       info.dst);
 		return 1;
 	}
+	say_ready();
 	ret = run(fd, argc - 5, argv + 5);
 	ioctl(fd, RPMSG_DESTROY_EPT_IOCTL);
 	close(fd);

@@ -50,13 +50,21 @@ rpmsg_chardev()
 	return 1
 }
 
-# An endpoint at $1 exists (the receiver of a stream is ready).
-rpmsg_ept_at()
+# A receiver that the sender must not outrun. msg_bg NAME ARG... starts
+# "$MSG ARG..." in the background ($! is its pid); msg_ready NAME waits
+# until its endpoint is open (rpmsg_msg makes the file RPMSG_MSG_READY
+# names then), and fails if it never opens.
+msg_bg()
 {
-	for c in /sys/class/rpmsg/rpmsg[0-9]*; do
-		[ "$(cat "$c/src")" = "$(($1))" ] && return 0
-	done
-	return 1
+	mb_name=$1
+	shift
+	rm -f /tmp/msg-ready.$mb_name
+	RPMSG_MSG_READY=/tmp/msg-ready.$mb_name $MSG "$@" &
+}
+
+msg_ready()
+{
+	wait_for 10 test -e /tmp/msg-ready.$1
 }
 
 # rpmsg_stream FROM TO N SEED: N mixed messages from side FROM to side TO
@@ -65,10 +73,10 @@ rpmsg_stream()
 {
 	s_seed=$4
 	s_a=$((0x500 + s_seed * 2)) s_b=$((0x501 + s_seed * 2))
-	$MSG ept "$(rpmsg_ctrl "$2")" $s_b $s_a recv "$3" "$s_seed" \
-		> /tmp/recv.$s_seed &
+	msg_bg recv.$s_seed ept "$(rpmsg_ctrl "$2")" $s_b $s_a recv "$3" \
+		"$s_seed" > /tmp/recv.$s_seed
 	s_pid=$!
-	wait_for 10 rpmsg_ept_at $s_b || return 1
+	msg_ready recv.$s_seed || return 1
 	$MSG ept "$(rpmsg_ctrl "$1")" $s_a $s_b send "$3" "$s_seed" || return 1
 	wait $s_pid
 	s_ret=$?
@@ -108,8 +116,8 @@ rpmsg_both_ways()
 # go before the cut (which comes once 1000 arrived), yet few enough that a
 # stream whose receiver is gone ends by itself within seconds rather than
 # minutes; its receiver, in recv-lossy mode, keeps its count in
-# /tmp/count.SEED. Call it from the test's own shell, not a subshell:
-# lossy_end waits for what it started.
+# /tmp/count.SEED. Call it from the test's own shell, not a subshell: lossy_end waits for
+# what it started.
 LOSSY_N=20000
 LOSSY_PIDS=
 
@@ -117,11 +125,11 @@ lossy_start()
 {
 	l_a=$((0x500 + $3 * 2)) l_b=$((0x501 + $3 * 2))
 	rm -f /tmp/count.$3 /tmp/lossy.$3 /tmp/sent.$3
-	$MSG ept "$(rpmsg_ctrl "$2")" $l_b $l_a recv-lossy "$3" \
-		"$(scaled 5)" /tmp/count.$3 > /tmp/lossy.$3 &
+	msg_bg lossy.$3 ept "$(rpmsg_ctrl "$2")" $l_b $l_a recv-lossy "$3" \
+		"$(scaled 5)" /tmp/count.$3 > /tmp/lossy.$3
 	eval "LOSSY_RECV_$3=$!"
 	LOSSY_PIDS="$LOSSY_PIDS $!"
-	wait_for 10 rpmsg_ept_at $l_b || return 1
+	msg_ready lossy.$3 || return 1
 	$MSG ept "$(rpmsg_ctrl "$1")" $l_a $l_b send $LOSSY_N "$3" \
 		> /tmp/sent.$3 &
 	eval "LOSSY_SEND_$3=$!"
@@ -140,6 +148,19 @@ lossy_flowing()
 			"$lf_min" ] && running "$lf_r" && running "$lf_s" ||
 			return 1
 	done
+}
+
+# lossy_settled MIN SEED...: the streams flow, or one of them has ended
+# (and so never will): what to wait for, rather than for them to flow.
+lossy_settled()
+{
+	lossy_flowing "$@" && return 0
+	shift
+	for ls_seed in "$@"; do
+		eval "ls_r=\$LOSSY_RECV_$ls_seed ls_s=\$LOSSY_SEND_$ls_seed"
+		running "$ls_r" && running "$ls_s" || return 0
+	done
+	return 1
 }
 
 # lossy_end: wait for what lossy_start started to end by itself, 60 s at
@@ -197,12 +218,17 @@ cut_mid_stream()
 	cm_1=$1 cm_2=$2
 	shift 2
 	if lossy_start rc ep $cm_1 && lossy_start ep rc $cm_2 &&
-	   wait_for 120 lossy_flowing $MIDSTREAM_MIN $cm_1 $cm_2; then
+	   wait_for 120 lossy_settled $MIDSTREAM_MIN $cm_1 $cm_2 &&
+	   lossy_flowing $MIDSTREAM_MIN $cm_1 $cm_2; then
 		echo "both streams flow: $*" >> $T_NOTE
 		"$@"
 		cm_ret=$?
 	else
-		echo "the streams did not both flow"
+		echo "the streams did not both flow:"
+		for cm_s in $cm_1 $cm_2; do
+			echo "stream $cm_s: $(cat /tmp/count.$cm_s 2> /dev/null) counted;" \
+				"$(cat /tmp/sent.$cm_s /tmp/lossy.$cm_s 2> /dev/null)"
+		done
 		cm_ret=1
 	fi
 	[ $cm_ret = 0 ] || kill $LOSSY_PIDS 2> /dev/null
