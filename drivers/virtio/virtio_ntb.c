@@ -402,16 +402,32 @@ static void vntb_release(struct device *dev)
 	kfree(to_vntb_dev(to_virtio_regs(dev_to_virtio(dev))));
 }
 
-static void vntb_remove_dev(struct virtio_ntb *nt, unsigned int slot)
+/*
+ * Unregister the device of @slot. @gone says why the device is unreachable
+ * (nothing more is asked of it: its driver's reset fails at once), or is
+ * NULL if the link is up and the device side serves the block: its driver
+ * then resets it as it leaves. The doorbells keep reaching the device
+ * until it is unregistered, for the commands of that reset.
+ */
+static void vntb_remove_dev(struct virtio_ntb *nt, unsigned int slot,
+			    const char *gone)
 {
 	struct vntb_dev *nd = nt->dev[slot];
 
 	lockdep_assert_held(&nt->lock);
-	WRITE_ONCE(nt->dev[slot], NULL);
-	/* Nothing more is asked of a device that went. */
-	virtio_regs_set_broken(&nd->regs, "the device side removed the device");
-	synchronize_rcu();
+	if (gone) {
+		WRITE_ONCE(nt->dev[slot], NULL);
+		virtio_regs_set_broken(&nd->regs, gone);
+		synchronize_rcu();
+	}
+	/* nd goes with the last reference, which unregistering may drop. */
+	get_device(&nd->regs.vdev.dev);
 	unregister_virtio_device(&nd->regs.vdev);
+	if (!gone) {
+		WRITE_ONCE(nt->dev[slot], NULL);
+		synchronize_rcu();
+	}
+	put_device(&nd->regs.vdev.dev);
 }
 
 static void vntb_add_dev(struct virtio_ntb *nt, unsigned int slot,
@@ -485,7 +501,8 @@ static void vntb_scan(struct work_struct *work)
 		if (nd && (device != nd->regs.vdev.id.device ||
 			   ioread32(base + VIRTIO_PCI_EPF_DEVICE_EPOCH) !=
 			   nd->device_epoch))
-			vntb_remove_dev(nt, slot);
+			vntb_remove_dev(nt, slot,
+					"the device side removed the device");
 		if (device && !nt->dev[slot])
 			vntb_add_dev(nt, slot, base);
 	}
@@ -567,7 +584,7 @@ static void vntb_down(struct ntb_vlink *vl)
 	nt->up = false;
 	for (slot = 0; slot < VNTB_MAX_DEVICES; slot++)
 		if (nt->dev[slot])
-			vntb_remove_dev(nt, slot);
+			vntb_remove_dev(nt, slot, "the virtio link is down");
 	mutex_unlock(&nt->lock);
 }
 
@@ -645,8 +662,19 @@ put:
 static void vntb_remove(struct ntb_client *client, struct ntb_dev *ntb)
 {
 	struct virtio_ntb *nt = container_of(ntb->ctx, struct virtio_ntb, vl);
+	unsigned int slot;
 
-	/* Unregisters the devices, through down(). */
+	/*
+	 * The devices go first, while the link is up: their drivers reset
+	 * them, and the device side sees them stop rather than vanish.
+	 * Those the link lost already went in down().
+	 */
+	mutex_lock(&nt->lock);
+	nt->up = false;
+	for (slot = 0; slot < VNTB_MAX_DEVICES; slot++)
+		if (nt->dev[slot])
+			vntb_remove_dev(nt, slot, NULL);
+	mutex_unlock(&nt->lock);
 	ntb_vlink_exit(&nt->vl);
 	cancel_work_sync(&nt->scan_work);
 	device_del(nt->dma_dev);
