@@ -320,12 +320,31 @@ static int ntb_vlink_map_peer(struct ntb_vlink *vl, u32 xlat0, u32 xlat1)
 	return 0;
 }
 
+/*
+ * The epoch in this side's header, which the peer checks before it takes
+ * the link up. The device side shows it only while up, once its register
+ * blocks are written anew for this link (its up() does that): a driver
+ * side that came up first would otherwise take a block of the last link,
+ * and see it replaced a moment later.
+ */
+static void ntb_vlink_show_epoch(struct ntb_vlink *vl)
+{
+	u16 epoch = vl->role == NTB_VLINK_DEVICE && !vl->is_up ? 0 : vl->epoch;
+
+	if (!vl->mw[0].in_va)
+		return;
+	wmb();	/* the blocks before the epoch that shows them */
+	WRITE_ONCE(*(__le32 *)(vl->mw[0].in_va + NTB_VLINK_HDR_EPOCH),
+		   cpu_to_le32(epoch));
+}
+
 static void ntb_vlink_down(struct ntb_vlink *vl, const char *why)
 {
 	lockdep_assert_held(&vl->lock);
 	if (vl->is_up) {
 		dev_info(&vl->ntb->dev, "virtio link down: %s\n", why);
 		WRITE_ONCE(vl->is_up, false);
+		ntb_vlink_show_epoch(vl);
 		synchronize_rcu();
 		vl->ops->down(vl);
 	}
@@ -423,9 +442,7 @@ static void ntb_vlink_new_epoch(struct ntb_vlink *vl)
 		vl->epoch = get_random_u16();
 	} while (!vl->epoch);
 	vl->peer_epoch = 0;
-	if (vl->mw[0].in_va)
-		WRITE_ONCE(*(__le32 *)(vl->mw[0].in_va + NTB_VLINK_HDR_EPOCH),
-			   cpu_to_le32(vl->epoch));
+	ntb_vlink_show_epoch(vl);
 }
 
 /*
@@ -555,6 +572,7 @@ static unsigned int ntb_vlink_step(struct ntb_vlink *vl)
 		return NTB_VLINK_POLL_MAX_MS;
 	}
 	WRITE_ONCE(vl->is_up, true);
+	ntb_vlink_show_epoch(vl);
 	vl->complained = NULL;
 	dev_info(&vl->ntb->dev, "virtio link up: epochs %#x here, %#x there, %u+%u windows\n",
 		 vl->epoch, vl->peer_epoch, vl->nr_mw, vl->peer_nr_mw);
