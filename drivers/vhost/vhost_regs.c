@@ -443,6 +443,7 @@ static void vhost_regs_new_driver(struct vhost_regs *regs, u32 epoch)
 	dev_info(regs->dev, "driver side started (epoch %#x)\n", epoch);
 	vhost_regs_driver_gone(regs);
 	regs->driver_epoch = epoch;
+	regs->stale_epoch = 0;
 	regs->cmd_done = vhost_regs_rd(regs, VIRTIO_PCI_EPF_CMD_SEQ);
 	vhost_regs_wr(regs, VIRTIO_PCI_EPF_CMD_DONE, regs->cmd_done);
 	wmb();	/* the sequence number before the acknowledgment */
@@ -484,7 +485,7 @@ static bool vhost_regs_service(struct vhost_regs *regs,
 
 	mutex_lock(&regs->lock);
 	epoch = vhost_regs_rd(regs, VIRTIO_PCI_EPF_DRIVER_EPOCH);
-	if (epoch != regs->driver_epoch) {
+	if (epoch != regs->driver_epoch && epoch != regs->stale_epoch) {
 		if (epoch) {
 			rmb();	/* the epoch before anything the driver wrote after it */
 			vhost_regs_new_driver(regs, epoch);
@@ -614,6 +615,7 @@ static void vhost_regs_init_registers(struct vhost_regs *regs)
 	 * itself again; one that announces itself from now on is answered.
 	 */
 	regs->driver_epoch = 0;
+	regs->stale_epoch = vhost_regs_rd(regs, VIRTIO_PCI_EPF_DRIVER_EPOCH);
 	vhost_regs_wr(regs, VIRTIO_PCI_EPF_EPOCH_ACK, 0);
 	regs->cmd_done = vhost_regs_rd(regs, VIRTIO_PCI_EPF_CMD_SEQ);
 	vhost_regs_wr(regs, VIRTIO_PCI_EPF_CMD_DONE, regs->cmd_done);

@@ -106,6 +106,8 @@ struct vhost_regs_ops {
  * @sel: queue selected, or U32_MAX.
  * @cmd_done: sequence number of the last command answered.
  * @driver_epoch: the driver's epoch acknowledged, 0 before any.
+ * @stale_epoch: DRIVER_EPOCH as the block was last written afresh: an
+ *	earlier driver's, not an announcement; 0 once a driver announced.
  * @device_epoch: this device's epoch.
  * @driver_status: the status the driver side set.
  * @q: the queues, as enabled by the driver side.
@@ -137,6 +139,7 @@ struct vhost_regs {
 	u32 sel;
 	u32 cmd_done;
 	u32 driver_epoch;
+	u32 stale_epoch;
 	u32 device_epoch;
 	u8 driver_status;
 	struct vhost_vq_config q[VIRTIO_PCI_EPF_MAX_QUEUES];
