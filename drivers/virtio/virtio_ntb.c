@@ -430,6 +430,19 @@ static void vntb_remove_dev(struct virtio_ntb *nt, unsigned int slot,
 	put_device(&nd->regs.vdev.dev);
 }
 
+/* Unregister every device, as vntb_remove_dev() does; scan no more. */
+static void vntb_remove_all(struct virtio_ntb *nt, const char *gone)
+{
+	unsigned int slot;
+
+	mutex_lock(&nt->lock);
+	nt->up = false;
+	for (slot = 0; slot < VNTB_MAX_DEVICES; slot++)
+		if (nt->dev[slot])
+			vntb_remove_dev(nt, slot, gone);
+	mutex_unlock(&nt->lock);
+}
+
 static void vntb_add_dev(struct virtio_ntb *nt, unsigned int slot,
 			 void __iomem *base)
 {
@@ -578,14 +591,8 @@ static int vntb_up(struct ntb_vlink *vl)
 static void vntb_down(struct ntb_vlink *vl)
 {
 	struct virtio_ntb *nt = container_of(vl, struct virtio_ntb, vl);
-	unsigned int slot;
 
-	mutex_lock(&nt->lock);
-	nt->up = false;
-	for (slot = 0; slot < VNTB_MAX_DEVICES; slot++)
-		if (nt->dev[slot])
-			vntb_remove_dev(nt, slot, "the virtio link is down");
-	mutex_unlock(&nt->lock);
+	vntb_remove_all(nt, "the virtio link is down");
 }
 
 /* The inbound windows exist (the NTB link came up): the pool over them. */
@@ -662,19 +669,13 @@ put:
 static void vntb_remove(struct ntb_client *client, struct ntb_dev *ntb)
 {
 	struct virtio_ntb *nt = container_of(ntb->ctx, struct virtio_ntb, vl);
-	unsigned int slot;
 
 	/*
 	 * The devices go first, while the link is up: their drivers reset
 	 * them, and the device side sees them stop rather than vanish.
 	 * Those the link lost already went in down().
 	 */
-	mutex_lock(&nt->lock);
-	nt->up = false;
-	for (slot = 0; slot < VNTB_MAX_DEVICES; slot++)
-		if (nt->dev[slot])
-			vntb_remove_dev(nt, slot, NULL);
-	mutex_unlock(&nt->lock);
+	vntb_remove_all(nt, NULL);
 	ntb_vlink_exit(&nt->vl);
 	cancel_work_sync(&nt->scan_work);
 	device_del(nt->dma_dev);
