@@ -116,8 +116,8 @@ rpmsg_both_ways()
 # go before the cut (which comes once 1000 arrived), yet few enough that a
 # stream whose receiver is gone ends by itself within seconds rather than
 # minutes; its receiver, in recv-lossy mode, keeps its count in
-# /tmp/count.SEED. Call it from the test's own shell, not a subshell: lossy_end waits for
-# what it started.
+# /tmp/count.SEED. Call it from the test's own shell, not a subshell:
+# lossy_end waits for what it started.
 LOSSY_N=20000
 LOSSY_PIDS=
 
